@@ -1,2 +1,20 @@
-// zoo-bench: benchmarks that print tables; never part of the tests. (Filled in by the speed work.)
-print("zoo-bench: no benchmarks yet")
+// zoo-bench: benchmarks that print tables; never part of the tests.
+// Usage: zoo-bench fetch|convert|engine [options]
+import Foundation
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let which = arguments.first ?? "help"
+let rest = Array(arguments.dropFirst())
+do {
+    switch which {
+    case "fetch": try FetchBenchmark.run(rest)
+    case "convert": try ConvertBenchmark.run(rest)
+    case "engine": try EngineBenchmark.run(rest)
+    default:
+        print("usage: zoo-bench fetch|convert|engine [options]")
+        exit(which == "help" || which == "--help" ? 0 : 2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("zoo-bench: \(error)\n".utf8))
+    exit(1)
+}
