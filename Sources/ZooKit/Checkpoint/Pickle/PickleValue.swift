@@ -83,6 +83,9 @@ public enum PickleGlobal: Sendable, Equatable {
     case codecsEncode
     /// `collections.OrderedDict`.
     case orderedDict
+    /// `builtins.bytes` / `__builtin__.bytes`, only as `bytes()`: how protocols 0-2 write `b''`
+    /// (the payload of an empty array).
+    case emptyBytes
 
     /// The allowed global `module.name`, or nil.
     init?(module: String, name: String) {
@@ -94,6 +97,7 @@ public enum PickleGlobal: Sendable, Equatable {
         case ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"): self = .frombuffer
         case ("_codecs", "encode"): self = .codecsEncode
         case ("collections", "OrderedDict"): self = .orderedDict
+        case ("builtins", "bytes"), ("__builtin__", "bytes"): self = .emptyBytes
         default: return nil
         }
     }

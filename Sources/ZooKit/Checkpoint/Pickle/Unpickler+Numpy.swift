@@ -107,6 +107,11 @@ extension Unpickler {
                 }
             }
             push(.dict(dict))
+        case .emptyBytes:
+            guard args.isEmpty else {
+                throw cursor.error(.badOperand(opcode: "REDUCE", detail: "bytes() is only allowed without arguments"))
+            }
+            stack.append(.bytes(Data()))
         case .ndarray:
             throw cursor.error(.badOperand(opcode: "REDUCE", detail: "numpy.ndarray is only allowed as _reconstruct's argument"))
         }
