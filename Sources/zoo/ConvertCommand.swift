@@ -26,12 +26,18 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Config path to record in the metadata.")
     var config: String?
 
+    @Option(name: .customLong("source-sha256"), help: "The source's sha256 if already known (e.g. from `zoo cache ls --json`); skips hashing it again.")
+    var sourceSHA256: String?
+
     @Flag(name: .shortAndLong, help: "Print only the output path.")
     var quiet = false
 
     func validate() throws {
         if let output, !output.hasSuffix(".safetensors") {
             throw ValidationError("-o \(output): the output must end in .safetensors")
+        }
+        if let digest = sourceSHA256, digest.count != 64 || !digest.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+            throw ValidationError("--source-sha256 \(digest): expected 64 lowercase hex digits")
         }
     }
 
@@ -44,7 +50,8 @@ struct ConvertCommand: ParsableCommand {
         }
         let outputURL = output.map { URL(fileURLWithPath: $0) } ?? CheckpointConverter.defaultOutput(for: sourceURL)
         do {
-            let result = try CheckpointConverter.convert(sourceURL, to: outputURL, modelID: modelID, config: config)
+            let result = try CheckpointConverter.convert(
+                sourceURL, to: outputURL, modelID: modelID, config: config, sourceSHA256: sourceSHA256)
             if !quiet {
                 let megabytes = String(format: "%.1f", Double(result.byteCount) / 1_000_000)
                 var line = "zoo convert: \(result.tensorCount) tensors, \(megabytes) MB, layout \(result.layout.displayName)"
