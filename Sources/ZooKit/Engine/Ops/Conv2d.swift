@@ -94,6 +94,7 @@ public final class Conv2d {
         } else {
             output = Tensor(shape: outShape)
         }
+        guard output.count > 0 else { return output }
         lock.lock()
         defer { lock.unlock() }
         let plan = try plan(input.shape, ctx)
