@@ -71,6 +71,21 @@ import Testing
         #expect(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(r.stderr)")
     }
 
+    @Test func worksFromAnyDirectory() throws {
+        let process = Process()
+        process.executableURL = try #require(TestSupport.zooBinary, "build zoo first (swift build)")
+        process.arguments = ["info", "137781281"]
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: data, as: UTF8.self).contains("model_final_62ca52.pkl"))
+    }
+
     @Test func listJSONIsTheSelectedEntries() throws {
         let r = try TestSupport.runZoo(["list", "--task", "keypoints", "--where", "box_AP>55", "--sort", "box_AP", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
