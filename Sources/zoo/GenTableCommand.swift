@@ -8,8 +8,9 @@ struct GenTableCommand: ParsableCommand {
         commandName: "gen-table",
         abstract: "Print a model zoo table exactly as detectron2's gen_html_table.py does.",
         discussion: """
-            Each --config glob matches config paths (relative to configs/; * does not cross /); each glob's
-            matches are taken in sorted order. --name gives one name per matched config, in row order.
+            Each --config glob matches config paths (relative to configs/; * does not cross /); \
+            each glob's matches are taken in sorted order. --name gives one name per matched config, in row order.
+
             Fields: \(MetricField.all.map(\.name).joined(separator: ", ")).
             """)
 
@@ -23,7 +24,7 @@ struct GenTableCommand: ParsableCommand {
     var fields: [String] = []
 
     @Option(name: .customLong("base-dir"), help: ArgumentHelp(
-        "Config links are relative to this directory, seen from gen_html_table.py's place three levels below detectron2's root (default ../../.., giving configs/...).",
+        "Config links are relative to this directory, seen from gen_html_table.py's place three levels below detectron2's root; the default gives configs/....",
         valueName: "dir"))
     var baseDir: String = HTMLTable.defaultBaseDir
 

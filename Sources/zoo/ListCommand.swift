@@ -8,8 +8,9 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List the model zoo: id, config, task, key metrics, cached or not.",
         discussion: """
-            Patterns are shell globs over config path, name and id ('COCO-Keypoints/*', 'mask*3x').
+            Patterns are shell globs over config path, name and id ('COCO-Keypoints/*', 'mask*3x'). \
             --where conditions combine with AND and compare numerically: --where 'box_AP>40' --where 'inference_speed<0.05'.
+
             Fields for --where and --sort: \(EntryQuery.fields.joined(separator: ", ")).
             """)
 

@@ -8,8 +8,11 @@ public struct EntryQuery: Sendable {
         public enum Op: String, CaseIterable, Sendable {
             case greaterOrEqual = ">=", lessOrEqual = "<=", notEqual = "!=", equalEqual = "==", greater = ">", less = "<", equal = "="
         }
+        /// One of `EntryQuery.fields`.
         public var field: String
+        /// The comparison.
         public var op: Op
+        /// The right-hand side as written; compared as a number where both sides are numbers.
         public var value: String
 
         /// Parses `box_AP>40`; the field must be one of `EntryQuery.fields`.

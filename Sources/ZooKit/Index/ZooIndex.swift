@@ -115,7 +115,7 @@ public struct ZooIndex: Sendable {
             var best = Int.max
             for c in candidates {
                 let lc = c.lowercased()
-                let d = lc.contains(q) || (q.count >= 4 && q.contains(lc)) ? 0 : ZooIndex.editDistance(q, lc)
+                let d = lc.contains(q) ? 0 : ZooIndex.editDistance(q, lc)
                 best = min(best, d)
             }
             let limit = max(3, q.count / 3)
