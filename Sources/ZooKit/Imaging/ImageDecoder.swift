@@ -72,6 +72,7 @@ public enum ImageDecoder {
         case CZOO_JPEG_OK: break
         case CZOO_JPEG_TRUNCATED: throw ImageError.truncated(file: name, format: "JPEG", reason: reason)
         case CZOO_JPEG_UNSUPPORTED: throw ImageError.unsupported(file: name, format: "JPEG", reason: reason)
+        case CZOO_JPEG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "JPEG", reason: "too large: \(reason)")
         default: throw ImageError.corrupt(file: name, format: "JPEG", reason: "libjpeg: \(reason)")
         }
         guard let pixels else { throw ImageError.corrupt(file: name, format: "JPEG", reason: "decoder returned no pixels") }
@@ -97,6 +98,7 @@ public enum ImageDecoder {
         switch status {
         case CZOO_PNG_OK: break
         case CZOO_PNG_TRUNCATED: throw ImageError.truncated(file: name, format: "PNG", reason: reason)
+        case CZOO_PNG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "PNG", reason: "too large: \(reason)")
         default: throw ImageError.corrupt(file: name, format: "PNG", reason: "libpng: \(reason)")
         }
         defer { if let exif { czoo_png_free(exif) } }
