@@ -9,8 +9,8 @@ extension RCNNConfig {
     public static func load(contentsOf url: URL) throws -> RCNNConfig {
         let tree = try ConfigYAML.loadWithBase(url)
         var config = RCNNConfig.defaults
-        for (key, field) in fields {
-            guard let (value, location) = tree.leaf(at: key.split(separator: ".").map(String.init)[...]) else { continue }
+        for key in engineKeys {
+            guard let field = fields[key], let (value, location) = tree.leaf(at: key.split(separator: ".").map(String.init)[...]) else { continue }
             try field.assign(value, to: &config, key: key, at: location)
         }
         return config

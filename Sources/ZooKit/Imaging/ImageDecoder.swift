@@ -7,9 +7,15 @@ internal import CZooPNG
 /// The format is recognised by its magic bytes, not the file name. JPEGs go through
 /// libjpeg-turbo with its default settings (islow IDCT, fancy upsampling; PIL's and OpenCV's
 /// settings), PNGs through libpng with OpenCV's `IMREAD_COLOR` conversions (see
-/// `czoo_png_decode`: 16-bit samples keep their high byte, alpha is dropped). Grayscale is
-/// replicated to three channels. The EXIF orientation (JPEG APP1, PNG eXIf) is then applied as
-/// detectron2's `_apply_exif_orientation` does.
+/// `czoo_png_decode`: 16-bit samples keep their high byte, alpha and tRNS are dropped without
+/// compositing, no gamma correction). Grayscale is replicated to three channels. The EXIF
+/// orientation (JPEG APP1, PNG eXIf) is then applied as detectron2's `_apply_exif_orientation`
+/// does.
+///
+/// Where PIL and OpenCV disagree, this follows OpenCV (the goldens' loader): a 16-bit
+/// grayscale PNG keeps its high byte, whereas PIL's `I;16` -> `RGB` conversion clips the
+/// 16-bit value to 255. For 8-bit files, palettes, RGBA and 16-bit RGB both agree with it.
+/// CMYK/YCCK JPEGs are refused (`ImageError.unsupported`).
 public enum ImageDecoder {
     /// The container formats this decoder recognises.
     public enum Format: String, Sendable {
@@ -72,6 +78,7 @@ public enum ImageDecoder {
         case CZOO_JPEG_OK: break
         case CZOO_JPEG_TRUNCATED: throw ImageError.truncated(file: name, format: "JPEG", reason: reason)
         case CZOO_JPEG_UNSUPPORTED: throw ImageError.unsupported(file: name, format: "JPEG", reason: reason)
+        case CZOO_JPEG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "JPEG", reason: "too large: \(reason)")
         default: throw ImageError.corrupt(file: name, format: "JPEG", reason: "libjpeg: \(reason)")
         }
         guard let pixels else { throw ImageError.corrupt(file: name, format: "JPEG", reason: "decoder returned no pixels") }
@@ -97,6 +104,7 @@ public enum ImageDecoder {
         switch status {
         case CZOO_PNG_OK: break
         case CZOO_PNG_TRUNCATED: throw ImageError.truncated(file: name, format: "PNG", reason: reason)
+        case CZOO_PNG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "PNG", reason: "too large: \(reason)")
         default: throw ImageError.corrupt(file: name, format: "PNG", reason: "libpng: \(reason)")
         }
         defer { if let exif { czoo_png_free(exif) } }
