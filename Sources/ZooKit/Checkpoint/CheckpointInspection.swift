@@ -28,8 +28,10 @@ public struct CheckpointInspection: Sendable, Encodable {
     public var format: String
     /// The pickle protocol (pickles only).
     public var pickleProtocol: Int?
-    /// `CheckpointLayout.rawValue` of the file (for safetensors, of its source).
+    /// `CheckpointLayout.metadataValue` of the file: `detectron2`, `detectron` or `safetensors`.
     public var layout: String
+    /// For safetensors files, the layout of the `.pkl` it was converted from, if recorded.
+    public var sourceLayout: String?
     /// safetensors `__metadata__`, or a zoo pickle's `__author__`.
     public var metadata: [String: String]
     /// The tensors in file order.
@@ -42,6 +44,7 @@ public struct CheckpointInspection: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case file, format, layout, metadata, tensors
         case pickleProtocol = "pickle_protocol"
+        case sourceLayout = "source_layout"
         case parameterCount = "parameter_count"
         case totalBytes = "total_bytes"
     }
@@ -54,7 +57,8 @@ public struct CheckpointInspection: Sendable, Encodable {
             let st = try SafetensorsFile(contentsOf: url)
             format = "safetensors"
             pickleProtocol = nil
-            layout = st.metadata["source_layout"] ?? CheckpointLayout.detectron2.rawValue
+            layout = "safetensors"
+            sourceLayout = st.metadata["source_layout"]
             metadata = st.metadata
             tensors = st.names.compactMap { name in
                 st.entries[name].map { Entry(name: name, dtype: $0.dtype.rawValue, shape: $0.shape, bytes: $0.range.count, detectron2Key: nil) }
@@ -64,10 +68,11 @@ public struct CheckpointInspection: Sendable, Encodable {
             let contents = try PickleCheckpoint.contents(of: document, file: url.path)
             format = "pickle"
             pickleProtocol = document.protocolVersion
-            layout = contents.layout.rawValue
+            layout = contents.layout.metadataValue
+            sourceLayout = nil
             metadata = contents.metadata
             switch contents.layout {
-            case .detectron, .detectron2ImageNet:
+            case .detectron:
                 // List the blobs as stored, momentum included.
                 var keyForBlob: [String: String] = [:]
                 for (key, blob) in contents.sourceNames where !key.hasSuffix("running_mean") && !key.hasSuffix("running_var") {
@@ -79,7 +84,7 @@ public struct CheckpointInspection: Sendable, Encodable {
                     guard let name = document.string(key), let array = document.array(value) else { return nil }
                     return Entry(name: name, dtype: array.dtype.rawValue, shape: array.shape, bytes: array.bytes.count, detectron2Key: keyForBlob[name])
                 }
-            case .detectron2, .torchvision:
+            case .detectron2, .safetensors:
                 tensors = contents.arrays.map {
                     Entry(name: $0.name, dtype: $0.array.dtype.rawValue, shape: $0.array.shape, bytes: $0.array.bytes.count, detectron2Key: nil)
                 }
