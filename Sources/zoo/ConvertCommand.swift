@@ -54,7 +54,7 @@ struct ConvertCommand: ParsableCommand {
                 sourceURL, to: outputURL, modelID: modelID, config: config, sourceSHA256: sourceSHA256)
             if !quiet {
                 let megabytes = String(format: "%.1f", Double(result.byteCount) / 1_000_000)
-                var line = "zoo convert: \(result.tensorCount) tensors, \(megabytes) MB, layout \(result.layout)"
+                var line = "zoo convert: \(result.tensorCount) tensors, \(megabytes) MB, layout \(result.layout.displayName)"
                 if !result.notes.isEmpty { line += " (" + result.notes.joined(separator: "; ") + ")" }
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }

@@ -32,10 +32,7 @@ struct InspectCommand: ParsableCommand {
         if let version = inspection.pickleProtocol { format += " (protocol \(version))" }
         print("file:       \(inspection.file)")
         print("format:     \(format)")
-        var layout = inspection.layout
-        if inspection.layout == "detectron" { layout = "detectron (caffe2)" }
-        if let source = inspection.sourceLayout { layout += " (from \(source == "detectron" ? "detectron (caffe2)" : source))" }
-        print("layout:     \(layout)")
+        print("layout:     \(CheckpointLayout(rawValue: inspection.layout)?.displayName ?? inspection.layout)")
         for (key, value) in inspection.metadata.sorted(by: { $0.key < $1.key }) {
             print("metadata:   \(key) = \(value)")
         }

@@ -45,7 +45,7 @@ public enum CheckpointConverter {
             "format": "pt",
             "converter": "zoo",
             "source_file": source.lastPathComponent,
-            "source_layout": contents.layout.metadataValue,
+            "source_layout": contents.layout.rawValue,
             "source_sha256": digest.wait(),
         ]
         if let modelID { metadata["model_id"] = modelID }

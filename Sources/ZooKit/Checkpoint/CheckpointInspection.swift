@@ -28,10 +28,8 @@ public struct CheckpointInspection: Sendable, Encodable {
     public var format: String
     /// The pickle protocol (pickles only).
     public var pickleProtocol: Int?
-    /// `CheckpointLayout.metadataValue` of the file: `detectron2`, `detectron` or `safetensors`.
+    /// `CheckpointLayout.rawValue` of the file (for safetensors, of its source).
     public var layout: String
-    /// For safetensors files, the layout of the `.pkl` it was converted from, if recorded.
-    public var sourceLayout: String?
     /// safetensors `__metadata__`, or a zoo pickle's `__author__`.
     public var metadata: [String: String]
     /// The tensors in file order.
@@ -44,7 +42,6 @@ public struct CheckpointInspection: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case file, format, layout, metadata, tensors
         case pickleProtocol = "pickle_protocol"
-        case sourceLayout = "source_layout"
         case parameterCount = "parameter_count"
         case totalBytes = "total_bytes"
     }
@@ -57,8 +54,7 @@ public struct CheckpointInspection: Sendable, Encodable {
             let st = try SafetensorsFile(contentsOf: url)
             format = "safetensors"
             pickleProtocol = nil
-            layout = "safetensors"
-            sourceLayout = st.metadata["source_layout"]
+            layout = st.metadata["source_layout"] ?? CheckpointLayout.detectron2.rawValue
             metadata = st.metadata
             tensors = st.names.compactMap { name in
                 st.entries[name].map { Entry(name: name, dtype: $0.dtype.rawValue, shape: $0.shape, bytes: $0.range.count, detectron2Key: nil) }
@@ -68,11 +64,10 @@ public struct CheckpointInspection: Sendable, Encodable {
             let contents = try PickleCheckpoint.contents(of: document, file: url.path)
             format = "pickle"
             pickleProtocol = document.protocolVersion
-            layout = contents.layout.metadataValue
-            sourceLayout = nil
+            layout = contents.layout.rawValue
             metadata = contents.metadata
             switch contents.layout {
-            case .detectron:
+            case .detectron, .detectron2ImageNet:
                 // List the blobs as stored, momentum included.
                 var keyForBlob: [String: String] = [:]
                 for (key, blob) in contents.sourceNames where !key.hasSuffix("running_mean") && !key.hasSuffix("running_var") {
@@ -84,7 +79,7 @@ public struct CheckpointInspection: Sendable, Encodable {
                     guard let name = document.string(key), let array = document.array(value) else { return nil }
                     return Entry(name: name, dtype: array.dtype.rawValue, shape: array.shape, bytes: array.bytes.count, detectron2Key: keyForBlob[name])
                 }
-            case .detectron2, .safetensors:
+            case .detectron2, .torchvision:
                 tensors = contents.arrays.map {
                     Entry(name: $0.name, dtype: $0.array.dtype.rawValue, shape: $0.array.shape, bytes: $0.array.bytes.count, detectron2Key: nil)
                 }

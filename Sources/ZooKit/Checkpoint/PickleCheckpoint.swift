@@ -15,7 +15,9 @@ enum PickleCheckpoint {
             let arrays = try namedArrays(modelDict, document: document, file: file, prefix: "model.")
             var metadata: [String: String] = [:]
             metadata["__author__"] = document.string(author)
-            return CheckpointContents(arrays: arrays, layout: .detectron2, sourceNames: [:], notes: [], metadata: metadata)
+            // tools/convert-torchvision-to-d2.py writes "__author__": "torchvision".
+            let layout: CheckpointLayout = metadata["__author__"] == "torchvision" ? .torchvision : .detectron2
+            return CheckpointContents(arrays: arrays, layout: layout, format: .pickle, sourceNames: [:], notes: [], metadata: metadata)
         }
         // Caffe2 / Detectron1: detection models have "blobs", ImageNet models are flat.
         var blobs = root
@@ -36,7 +38,6 @@ enum PickleCheckpoint {
         let arrays = try namedArrays(kept, document: document, file: file, prefix: prefix)
         var contents = try convertC2(arrays, file: file, fullKeys: !prefix.isEmpty)
         if momentum > 0 { contents.notes.insert("dropped \(momentum) *_momentum blobs", at: 0) }
-        if prefix.isEmpty { contents.notes.append("flat (backbone) Caffe2 file: short keys, match them with C2NameMapping.alignC2Names") }
         return contents
     }
 
@@ -106,7 +107,7 @@ enum PickleCheckpoint {
             notes.append("added running_mean = 0, running_var = 1 for \(added) AffineChannel norms (FrozenBatchNorm2d's defaults)")
         }
         return CheckpointContents(
-            arrays: arrays, layout: .detectron,
+            arrays: arrays, layout: fullKeys ? .detectron : .detectron2ImageNet, format: .pickle,
             sourceNames: sourceNames, notes: notes, metadata: [:])
     }
 

@@ -17,7 +17,7 @@ import Testing
 
         let table = try TestSupport.runZoo(["inspect", output])
         #expect(table.status == 0, "\(table.stderr)")
-        #expect(table.stdout.contains("layout:     safetensors (from detectron (caffe2))"))
+        #expect(table.stdout.contains("layout:     detectron (caffe2)"))
         #expect(table.stdout.contains("backbone.bottom_up.res5.2.conv3.norm.running_var"))
 
         let json = try TestSupport.runZoo(["inspect", "--json", Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.pkl").path])
