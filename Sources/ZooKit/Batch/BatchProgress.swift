@@ -21,6 +21,12 @@ public final class BatchProgress {
     private var startTime: Double?
     private var lastDraw = -Double.infinity
     private var barVisible = false
+    private var drawnState: DrawnState?
+
+    private struct DrawnState: Equatable {
+        var done: Int
+        var failed: Int
+    }
 
     /// A progress report for `total` images on stderr; no bar when `quiet` or stderr is not a terminal.
     public convenience init(total: Int, quiet: Bool = false) {
@@ -67,7 +73,7 @@ public final class BatchProgress {
     /// Draws the final state and ends the bar's line.
     public func finish() {
         guard showsBar else { return }
-        draw(force: true)
+        if drawnState != DrawnState(done: done, failed: failed) || !barVisible { draw(force: true) }
         if barVisible { write("\n") }
         barVisible = false
     }
@@ -81,6 +87,7 @@ public final class BatchProgress {
         let line = BatchProgress.render(done: done, total: total, failed: failed, elapsed: elapsed, width: width)
         write("\r" + line + "\u{1B}[K")
         barVisible = true
+        drawnState = DrawnState(done: done, failed: failed)
     }
 
     /// One state of the bar, at most `width` characters:

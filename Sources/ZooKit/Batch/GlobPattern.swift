@@ -104,7 +104,7 @@ struct GlobPattern: Sendable {
     private func descend(_ match: Match, includeFiles: Bool, visited: inout Set<String>, into out: inout [Match], _ fileManager: FileManager) throws {
         let real = match.url.resolvingSymlinksInPath().path
         guard visited.insert(real).inserted else { return }
-        if !match.display.isEmpty { out.append(match) }
+        out.append(match)
         for name in try listing(match, fileManager) where !name.hasPrefix(".") {
             let child = match.appending(name)
             if isDirectory(child.url, fileManager) {

@@ -1,6 +1,12 @@
 import Dispatch
 import Foundation
 
+#if canImport(Glibc)
+private typealias SignalHandler = sighandler_t
+#else
+private typealias SignalHandler = sig_t
+#endif
+
 /// Turns Ctrl-C (SIGINT) into a flag that a batch checks between images: the first SIGINT asks
 /// the run to stop after the image in progress, a second one exits at once (status 130; every
 /// finished line is already on disk).
@@ -11,7 +17,7 @@ public final class InterruptMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private var signals = 0
     private var source: DispatchSourceSignal?
-    private var previous: sighandler_t?
+    private var previous: SignalHandler?
     private let notice: String
 
     /// A monitor that prints `notice` on stderr at the first SIGINT.
