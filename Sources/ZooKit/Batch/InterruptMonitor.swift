@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 #if canImport(Glibc)
@@ -7,64 +6,62 @@ private typealias SignalHandler = sighandler_t
 private typealias SignalHandler = sig_t
 #endif
 
+/// SIGINTs received since the monitor started. Written by the signal handler, so it is a plain
+/// C integer with a constant initial value: no allocation, no lazy initialisation in the handler.
+private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
+
+/// The SIGINT handler: async-signal-safe (a store, `write(2)` of a static string, `_exit(2)`).
+private func handleInterrupt(_ signal: Int32) {
+    interruptCount += 1
+    if interruptCount == 1 {
+        let notice: StaticString = "\nzoo: interrupted, stopping after the current image (Ctrl-C again to abort)\n"
+        _ = write(STDERR_FILENO, notice.utf8Start, notice.utf8CodeUnitCount)
+    } else {
+        let notice: StaticString = "\nzoo: aborted; finished images are saved, rerun with --resume\n"
+        _ = write(STDERR_FILENO, notice.utf8Start, notice.utf8CodeUnitCount)
+        _exit(130)
+    }
+}
+
 /// Turns Ctrl-C (SIGINT) into a flag that a batch checks between images: the first SIGINT asks
 /// the run to stop after the image in progress, a second one exits at once (status 130; every
 /// finished line is already on disk).
 ///
-/// While started, SIGINT's default action is replaced; `stop()` (or `deinit`) puts back the
-/// previous disposition. Only one monitor should be started at a time in a process.
+/// A signal handler is process-wide: while started, the monitor owns SIGINT, and `stop()` (or
+/// `deinit`) puts back the previous handler. Start one monitor at a time.
+///
+/// (Not a `DispatchSource`: on Linux it sees a SIGINT only when the kernel happens to deliver it
+/// to the dispatch thread that blocks it, and the main thread would drop it.)
 public final class InterruptMonitor: @unchecked Sendable {
     private let lock = NSLock()
-    private var signals = 0
-    private var source: DispatchSourceSignal?
     private var previous: SignalHandler?
-    private let notice: String
+    private var started = false
 
-    /// A monitor that prints `notice` on stderr at the first SIGINT.
-    public init(notice: String = "zoo: interrupted, stopping after the current image (Ctrl-C again to abort)") {
-        self.notice = notice
-    }
+    /// A monitor, not yet catching SIGINT.
+    public init() {}
 
     deinit { stop() }
 
     /// Whether SIGINT arrived since `start()`.
     public var isInterrupted: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return signals > 0
+        interruptCount > 0
     }
 
     /// Starts catching SIGINT.
     public func start() {
         lock.lock(); defer { lock.unlock() }
-        guard source == nil else { return }
-        // The kernel must not kill us: dispatch delivers the signal to the source instead.
-        previous = signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak self] in self?.received() }
-        source.resume()
-        self.source = source
+        guard !started else { return }
+        interruptCount = 0
+        previous = signal(SIGINT, handleInterrupt)
+        started = true
     }
 
-    /// Stops catching SIGINT and restores its previous disposition.
+    /// Stops catching SIGINT and restores the previous handler.
     public func stop() {
         lock.lock(); defer { lock.unlock() }
-        guard let source else { return }
-        source.cancel()
-        self.source = nil
+        guard started else { return }
         _ = signal(SIGINT, previous ?? SIG_DFL)
         previous = nil
-    }
-
-    private func received() {
-        lock.lock()
-        signals += 1
-        let count = signals
-        lock.unlock()
-        if count == 1 {
-            FileHandle.standardError.write(Data(("\n" + notice + "\n").utf8))
-        } else {
-            FileHandle.standardError.write(Data("\nzoo: aborted; finished images are saved, rerun with --resume\n".utf8))
-            exit(130)
-        }
+        started = false
     }
 }

@@ -28,16 +28,12 @@ public final class JSONLinesWriter {
         var lines = 0
         var dropped = 0
         if resume, FileManager.default.fileExists(atPath: url.path) {
-            let data: Data
-            do { data = try Data(contentsOf: url) } catch {
-                throw BatchError.io(file: url.path, detail: "cannot read the file to resume (\(error.localizedDescription)); check its permissions")
-            }
-            let scan = try JSONLinesWriter.scan(data, file: url.path)
+            let scan = try JSONLinesWriter.scan(url)
             done = scan.images
             lines = scan.lineCount
-            dropped = data.count - scan.completeByteCount
+            dropped = scan.partialByteCount
             if dropped > 0 {
-                try JSONLinesWriter.replaceAtomically(url, with: data.prefix(scan.completeByteCount))
+                try JSONLinesWriter.truncateAtomically(url, to: scan.completeByteCount)
             }
         }
         completedImages = done
@@ -107,49 +103,87 @@ public final class JSONLinesWriter {
 
     /// What an existing file holds: the images of its complete lines and where they end.
     struct Scan {
-        var images: Set<String>
-        var lineCount: Int
-        /// Bytes up to and including the last newline.
-        var completeByteCount: Int
-    }
-
-    /// Reads the complete lines of `data`; ignores blank lines and whatever follows the last newline.
-    static func scan(_ data: Data, file: String) throws -> Scan {
         var images = Set<String>()
         var lineCount = 0
-        var lineNumber = 0
-        var start = data.startIndex
-        while let newline = data[start...].firstIndex(of: 0x0A) {
-            lineNumber += 1
-            let line = data[start..<newline]
-            start = newline + 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw BatchError.corruptOutputLine(file: file, line: lineNumber, detail: "not a JSON object")
-            }
-            guard let image = object["image"] as? String else {
-                throw BatchError.corruptOutputLine(file: file, line: lineNumber, detail: "no \"image\" string")
-            }
-            images.insert(image)
-            lineCount += 1
-        }
-        return Scan(images: images, lineCount: lineCount, completeByteCount: start - data.startIndex)
+        /// Bytes up to and including the last newline.
+        var completeByteCount = 0
+        /// Bytes after the last newline.
+        var partialByteCount = 0
     }
 
-    /// Replaces `url` with `bytes`: written to a temp file in the same folder, then renamed over it.
-    static func replaceAtomically(_ url: URL, with bytes: Data) throws {
+    /// Size of the pieces in which resume reads and copies the file (memory stays bounded).
+    static let chunkSize = 1 << 22
+
+    /// Reads the complete lines of the file at `url`, a chunk at a time; ignores blank lines and
+    /// whatever follows the last newline.
+    static func scan(_ url: URL) throws -> Scan {
+        let file = url.path
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw BatchError.io(file: file, detail: "cannot read the file to resume (\(error.localizedDescription)); check its permissions")
+        }
+        defer { try? handle.close() }
+        var scan = Scan()
+        var lineNumber = 0
+        var pending = Data()
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch {
+                throw BatchError.io(file: file, detail: "read failed after \(scan.completeByteCount) bytes (\(error.localizedDescription)); check the disk")
+            }
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                lineNumber += 1
+                let line = pending[start..<newline]
+                start = newline + 1
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                    throw BatchError.corruptOutputLine(file: file, line: lineNumber, detail: "not a JSON object")
+                }
+                guard let image = object["image"] as? String else {
+                    throw BatchError.corruptOutputLine(file: file, line: lineNumber, detail: "no \"image\" string")
+                }
+                scan.images.insert(image)
+                scan.lineCount += 1
+            }
+            scan.completeByteCount += start - pending.startIndex
+            pending = Data(pending[start...])
+        }
+        scan.partialByteCount = pending.count
+        return scan
+    }
+
+    /// Replaces `url` with its first `length` bytes: copied to a temp file in the same folder,
+    /// synced, then renamed over it, so a crash leaves either the old or the new file.
+    static func truncateAtomically(_ url: URL, to length: Int) throws {
         let temp = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         do {
-            try Data(bytes).write(to: temp)
-            let fd = open(temp.path, O_RDONLY)
-            if fd >= 0 { _ = fsync(fd); _ = Foundation.close(fd) }
+            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+                throw BatchError.io(file: temp.path, detail: "cannot create the temp file to drop the partial last line; check the folder is writable")
+            }
+            let source = try FileHandle(forReadingFrom: url)
+            defer { try? source.close() }
+            let target = try FileHandle(forWritingTo: temp)
+            defer { try? target.close() }
+            var copied = 0
+            while copied < length {
+                let chunk = try source.read(upToCount: min(chunkSize, length - copied)) ?? Data()
+                if chunk.isEmpty { break }
+                try target.write(contentsOf: chunk)
+                copied += chunk.count
+            }
+            guard copied == length else {
+                throw BatchError.io(file: url.path, detail: "the file shrank while zoo read it; is another process writing it?")
+            }
+            try target.synchronize()
             if rename(temp.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temp)
-                throw BatchError.io(file: url.path, detail: "cannot replace the file to drop its partial last line (\(reason)); check the folder is writable")
+                throw BatchError.io(file: url.path, detail: "cannot replace the file to drop its partial last line (\(String(cString: strerror(errno)))); check the folder is writable")
             }
         } catch let error as BatchError {
+            try? FileManager.default.removeItem(at: temp)
             throw error
         } catch {
             try? FileManager.default.removeItem(at: temp)

@@ -132,15 +132,41 @@ struct BatchRunnerTests {
         #expect(summary.succeeded == 7)
         #expect(try Self.imagesIn(out) == Self.images.map(\.path))
     }
+}
+
+/// SIGINT handlers are process-wide: these tests must not overlap.
+@Suite("BatchRunner interrupts", .serialized)
+struct BatchInterruptTests {
+    /// Sends SIGINT to this process and waits (bounded; not a timing assertion) until it is seen.
+    static func interrupt() {
+        kill(getpid(), SIGINT)
+        for _ in 0..<500 where !InterruptMonitor().isInterrupted { usleep(10_000) }
+    }
 
     @Test func interruptMonitorCatchesSIGINT() throws {
-        let monitor = InterruptMonitor(notice: "zoo tests: SIGINT caught as expected")
+        let monitor = InterruptMonitor()
         monitor.start()
         defer { monitor.stop() }
         #expect(!monitor.isInterrupted)
-        kill(getpid(), SIGINT)
-        // Delivery goes through a dispatch queue: wait for it (bounded; not a timing assertion).
-        for _ in 0..<500 where !monitor.isInterrupted { usleep(10_000) }
+        Self.interrupt()
         #expect(monitor.isInterrupted)
+        // A restart clears it.
+        monitor.stop()
+        monitor.start()
+        #expect(!monitor.isInterrupted)
+    }
+
+    @Test func ctrlCStopsAfterTheCurrentImageAndItsLineIsKept() throws {
+        let tree = try BatchTestTree(); defer { tree.remove() }
+        let out = tree.url("out.jsonl")
+        var called: [String] = []
+        let summary = try BatchRunner.run(images: BatchRunnerTests.images, resume: false, output: out, quiet: true) { input in
+            called.append(input.path)
+            if called.count == 3 { Self.interrupt() }
+            return BatchRunnerTests.result(input)
+        }
+        #expect(summary == BatchSummary(selected: 7, skipped: 0, succeeded: 3, failed: 0, interrupted: true))
+        #expect(called == ["img0.jpg", "img1.jpg", "img2.jpg"])
+        #expect(try BatchRunnerTests.imagesIn(out) == called)
     }
 }

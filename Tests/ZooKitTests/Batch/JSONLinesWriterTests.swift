@@ -83,6 +83,31 @@ struct JSONLinesWriterTests {
         #expect(try Self.objects(url).map { $0["image"] as? String } == ["a.jpg", "b.jpg", "c.jpg"])
     }
 
+    @Test func resumeReadsAFileOfManyChunks() throws {
+        let tree = try BatchTestTree(); defer { tree.remove() }
+        let url = tree.url("out.jsonl")
+        // Lines of varied length so that chunk boundaries fall inside lines.
+        var content = Data()
+        var expected = Set<String>()
+        var index = 0
+        while content.count < 2 * JSONLinesWriter.chunkSize + 12345 {
+            let image = "img\(index).jpg"
+            let padding = String(repeating: "x", count: 500 + (index * 7919) % 3000)
+            content.append(Data("{\"image\": \"\(image)\", \"pad\": \"\(padding)\"}\n".utf8))
+            expected.insert(image)
+            index += 1
+        }
+        let complete = content.count
+        content.append(Data("{\"image\": \"img\(index).jpg\", \"pad\": \"xx".utf8))
+        try content.write(to: url)
+        let writer = try JSONLinesWriter(url: url, resume: true)
+        try writer.close()
+        #expect(writer.completedImages == expected)
+        #expect(writer.resumedLineCount == index)
+        #expect(writer.droppedPartialBytes == content.count - complete)
+        #expect(try Data(contentsOf: url) == content.prefix(complete))
+    }
+
     @Test(arguments: [
         ("{\"image\": \"a.jpg\"}\nnot json\n{\"image\": \"b.jpg\"}\n", 2),
         ("[1, 2]\n", 1),
