@@ -9,6 +9,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case weightShape(key: String, expected: [Int], actual: [Int])
     /// A layer was given an input it cannot process.
     case inputShape(layer: String, expected: String, actual: [Int])
+    /// The config asks for an architecture piece the engine does not implement.
+    case unsupported(key: String, value: String, supported: [String])
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             return "weight '\(key)' has shape \(actual) but the model needs \(expected); check the config's widths and class counts"
         case let .inputShape(layer, expected, actual):
             return "layer \(layer) got an input of shape \(actual) but needs \(expected)"
+        case let .unsupported(key, value, supported):
+            return "config \(key) = \(value) is not supported by zoo's engine yet (supported: \(supported.joined(separator: ", ")))"
         }
     }
 
