@@ -13,10 +13,13 @@ struct BicubicResizeTests {
         let s = 56
         let map = (0..<(s * s)).map { _ in Float.random(in: -3...3, using: &rng) }
         var out = [Float](repeating: 0, count: outH * outW)
+        var scratch = [Float](repeating: 0, count: s * outW)
         map.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { o in
-                bicubicResize(input, width: s, xTaps: BicubicTaps(inputSize: s, outputSize: outW),
-                              yTaps: BicubicTaps(inputSize: s, outputSize: outH), into: o)
+                scratch.withUnsafeMutableBufferPointer { t in
+                    bicubicResize(input, width: s, xTaps: BicubicTaps(inputSize: s, outputSize: outW),
+                                  yTaps: BicubicTaps(inputSize: s, outputSize: outH), scratch: t, into: o)
+                }
             }
         }
         let ref = MaskKeypointTests.naiveBicubic(map, s, outH: outH, outW: outW)
