@@ -1,7 +1,7 @@
 @testable import ZooKit
 
 /// A small deterministic generator (SplitMix64) for random test inputs.
-struct SeededRandom {
+struct DenseRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
