@@ -195,10 +195,18 @@ public struct ROIAlign: Sendable, Equatable {
                 guard let s = src.baseAddress else { return }
                 DispatchQueue.concurrentPerform(iterations: n * h) { row in
                     let b = row / h, y = row % h
-                    for ch in 0..<c {
-                        let from = s + ((b * c + ch) * h + y) * w
-                        let to = d + (row * w) * c + ch
-                        for x in 0..<w { to[x * c] = from[x] }
+                    let from = s + (b * c * h + y) * w
+                    let to = d + row * w * c
+                    // Tiles of 16 columns: each channel's row segment is read contiguously and the
+                    // destination tile (16 x C) is written contiguously.
+                    var x0 = 0
+                    while x0 < w {
+                        let x1 = min(x0 + 16, w)
+                        for ch in 0..<c {
+                            let src = from + ch * h * w
+                            for x in x0..<x1 { to[x * c + ch] = src[x] }
+                        }
+                        x0 = x1
                     }
                 }
             }
