@@ -67,9 +67,11 @@ enum EngineBenchmark {
     // MARK: models
 
     static func benchModel(_ model: String, _ o: Options, ceiling: Double) throws {
-        let start = Date()
         var g = WeightGenerator(seed: 42)
         let sd = g.r50fpn(model: model)
+        // Start-up: building the modules (FrozenBN folding) and the first forward of every shape
+        // (primitive creation, weight reorders); generating the random weights is not counted.
+        let start = Date()
         let backbone = try ResNetFPN(sd, algorithm: o.algorithm)
         let rpn = try StandardRPNHead(sd, inChannels: 256, algorithm: o.algorithm)
         let boxHead = try FastRCNNConvFCHead(sd, inputShape: [256, 7, 7])
