@@ -71,6 +71,13 @@ public final class StreamingDigest {
         return Array(out.prefix(Int(length)))
     }
 
+    /// Writes the raw digest to `out` (room for 64 bytes) without allocating; the digest cannot be
+    /// updated afterwards.
+    public func finalize(into out: UnsafeMutablePointer<UInt8>) {
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, out, &length)
+    }
+
     /// The digest as lowercase hex; the digest cannot be updated afterwards.
     public func finalizeHex() -> String {
         hex(finalize())
