@@ -59,8 +59,10 @@ struct FetchCommand: ParsableCommand {
         options.offline = options.offline || offline
         options.force = force
         let chatty = !quiet && ProgressBoard.stderrIsTerminal
-        options.progress = chatty ? ProgressBoard() : nil
-        options.note = chatty ? { printError($0) } : nil
+        if chatty {
+            options.progress = ProgressBoard()
+            options.note = { line in printError(line) }
+        }
         Interrupts.installSIGINTHandler()
 
         let requests = targets.flatMap(\.requests)

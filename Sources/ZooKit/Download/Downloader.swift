@@ -22,6 +22,18 @@ public enum Downloader {
     /// file's md5; on a mismatch the partial file is deleted and nothing appears at `destination`.
     public static func download(url: String, to destination: URL, md5Prefix: String?, options: FetchOptions,
                                 progress: ((_ done: Int64, _ total: Int64?) -> Void)? = nil) throws -> DownloadResult {
+        do {
+            return try attempts(url: url, to: destination, md5Prefix: md5Prefix, options: options, progress: progress)
+        } catch {
+            // A partial file worth resuming stays; an empty one (404, refused connection) does not.
+            let part = URL(fileURLWithPath: destination.path + ".part")
+            if fileSize(part) == 0 { unlink(part.path) }
+            throw error
+        }
+    }
+
+    private static func attempts(url: String, to destination: URL, md5Prefix: String?, options: FetchOptions,
+                                 progress: ((_ done: Int64, _ total: Int64?) -> Void)?) throws -> DownloadResult {
         let folder = destination.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

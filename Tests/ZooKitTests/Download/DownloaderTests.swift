@@ -133,6 +133,7 @@ struct DownloaderTests {
             try fetchWeights(url: url, md5Prefix: TestCheckpoint.prefix, options: opts)
         }
         #expect(DownloadError.httpStatus(404, url: "u").description.contains("--mirror"))
+        #expect(!FileManager.default.fileExists(atPath: opts.cache.path(forURL: url).path + ".part"))
         #expect(try server.requests(containing: pathFragment(url)).count == 1)
         let forbidden = zooURL("forbidden")
         #expect(throws: DownloadError.httpStatus(403, url: options("forbidden").sourceURL(for: forbidden))) {
