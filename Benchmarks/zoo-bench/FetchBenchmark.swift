@@ -33,8 +33,10 @@ enum FetchBenchmark {
         let url = "http://127.0.0.1:\(server.port)/ok/detectron2/bench/\(name)"
 
         var curlTimes: [Double] = [], zooTimes: [Double] = []
+        var curlCPU: [Double] = [], zooCPU: [Double] = []
         for round in 1...rounds {
             let curlOut = work.appendingPathComponent("curl-\(round).bin")
+            let childrenBefore = cpuSeconds(RUSAGE_CHILDREN)
             curlTimes.append(try timed {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -43,26 +45,36 @@ enum FetchBenchmark {
                 p.waitUntilExit()
                 guard p.terminationStatus == 0 else { throw BenchError("curl exited with \(p.terminationStatus)") }
             })
+            curlCPU.append(cpuSeconds(RUSAGE_CHILDREN) - childrenBefore)
             try FileManager.default.removeItem(at: curlOut)
 
             let zooOut = work.appendingPathComponent("zoo-\(round)/\(name)")
             var options = FetchOptions(environment: ["HOME": work.path])
             options.cache = ModelCache(root: work.appendingPathComponent("cache-\(round)"))
+            let selfBefore = cpuSeconds(RUSAGE_SELF)
             zooTimes.append(try timed {
                 _ = try Downloader.download(url: url, to: zooOut, md5Prefix: prefix, options: options)
             })
+            zooCPU.append(cpuSeconds(RUSAGE_SELF) - selfBefore)
             try FileManager.default.removeItem(at: zooOut.deletingLastPathComponent())
         }
         let curlBest = curlTimes.min() ?? 0, zooBest = zooTimes.min() ?? 0
         print("zoo-bench fetch: \(sizeMB) MiB from a loopback server, best of \(rounds)")
-        print("tool                         seconds     MB/s")
-        print(row("curl -o", curlBest, bytes))
-        print(row("zoo (md5+sha256, fsync)", zooBest, bytes))
+        print("tool                         seconds     MB/s  CPU s (min)")
+        print(row("curl -o", curlBest, bytes) + String(format: "  %10.2f", curlCPU.min() ?? 0))
+        print(row("zoo (md5+sha256, fsync)", zooBest, bytes) + String(format: "  %10.2f", zooCPU.min() ?? 0))
         print(String(format: "zoo / curl throughput ratio: %.2f", curlBest / zooBest))
     }
 
     static func row(_ name: String, _ seconds: Double, _ bytes: Double) -> String {
         name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.0f", seconds, bytes / seconds / 1e6)
+    }
+
+    /// User + system CPU seconds of this process (RUSAGE_SELF) or its reaped children (RUSAGE_CHILDREN).
+    static func cpuSeconds(_ who: __rusage_who) -> Double {
+        var usage = rusage()
+        getrusage(who.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func timed(_ body: () throws -> Void) throws -> Double {
@@ -75,10 +87,14 @@ enum FetchBenchmark {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw BenchError("cannot create \(url.path)") }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
-        var rng = SystemRandomNumberGenerator()
+        // xorshift64*: getrandom() per word would dominate the benchmark's set-up.
+        var state = UInt64.random(in: 1...UInt64.max)
         var block = [UInt64](repeating: 0, count: 131_072)
         for _ in 0..<megabytes {
-            for i in block.indices { block[i] = rng.next() }
+            for i in block.indices {
+                state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+                block[i] = state &* 0x2545F4914F6CDD1D
+            }
             try handle.write(contentsOf: block.withUnsafeBytes { Data($0) })
         }
     }
