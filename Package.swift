@@ -18,13 +18,18 @@ let package = Package(
         .systemLibrary(name: "CZooCurl", path: "Sources/CZooCurl"),
         .systemLibrary(name: "CZooCrypto", path: "Sources/CZooCrypto"),
         .systemLibrary(name: "CZooDNNL", path: "Sources/CZooDNNL"),
-        .systemLibrary(name: "CZooPNG", path: "Sources/CZooPNG"),
         .systemLibrary(name: "CZooCairo", path: "Sources/CZooCairo"),
         // libjpeg reports errors with longjmp; this small C target catches them and returns a status.
         .target(
             name: "CZooJPEG",
             path: "Sources/CZooJPEG",
             linkerSettings: [.linkedLibrary("jpeg")]
+        ),
+        // libpng reports errors with longjmp too; same arrangement.
+        .target(
+            name: "CZooPNG",
+            path: "Sources/CZooPNG",
+            linkerSettings: [.linkedLibrary("png16")]
         ),
         .target(
             name: "ZooKit",

@@ -1,11 +1,156 @@
 import ArgumentParser
+import Foundation
 import ZooKit
 
-/// `zoo run` (not yet implemented).
+/// `zoo run`: the bundled engine on one or many images.
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not yet implemented)")
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a model on images: detections as detectron2's DefaultPredictor makes them, as JSON and pictures.",
+        discussion: """
+            MODEL is a zoo id (137781281), a zoo config path, or a .pkl / .safetensors file (then --config is \
+            required). Zoo weights are fetched on first use. With no --json, one summary line per image is printed.
+            --json FILE writes JSON Lines: one object per image in the schema of the fixtures' golden files \
+            (see the README), appended as each image finishes.
+            """)
+
+    @Argument(help: "A zoo id or config path, or a .pkl / .safetensors weights file.")
+    var model: String
+
+    @Argument(help: "Image files (JPEG or PNG).")
+    var images: [String]
+
+    @Option(help: ArgumentHelp("A detectron2 YAML config (with _BASE_ files beside it).", valueName: "file.yaml"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("An index dataset whose class names label the results (e.g. coco_2017, tiny_shapes).",
+                               valueName: "name"))
+    var dataset: String?
+
+    @Option(help: ArgumentHelp("Score threshold (MODEL.ROI_HEADS.SCORE_THRESH_TEST); default: the config's.",
+                               valueName: "t"))
+    var threshold: Double?
+
+    @Option(help: ArgumentHelp("Write results as JSON Lines to this file.", valueName: "file"))
+    var json: String?
+
+    @Option(help: ArgumentHelp("Write a picture of each result (PNG) into this folder.", valueName: "dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Detections drawn in pictures need at least this score.", valueName: "t"))
+    var pictureThreshold: Double = 0.5
+
+    @Flag(help: "Use oneDNN's Winograd kernels for the 3x3 stride-1 convolutions.")
+    var winograd = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    @OptionGroup var index: IndexOptions
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("give at least one image") }
+        if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be within 0...1") }
+    }
 
     func run() throws {
-        throw ValidationError("zoo run is not implemented yet")
+        let zooIndex = try index.load()
+        var overrides: [String: ConfigValue] = [:]
+        if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let loaded = try ModelLoader.load(
+            model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,
+            overrides: overrides, index: zooIndex, algorithm: winograd ? .winograd : .direct,
+            weightsForEntry: { entry in try WeightsFetcher.localWeights(for: entry, quiet: quiet) })
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if !loaded.network.unusedWeights.isEmpty && !quiet {
+            FileHandle.standardError.write(Data(
+                "zoo: warning: \(loaded.weightsFile.lastPathComponent): keys not used by the model: \(loaded.network.unusedWeights.joined(separator: ", "))\n".utf8))
+        }
+        if !quiet {
+            FileHandle.standardError.write(Data(String(format: "zoo: loaded %@ in %.2f s\n", loaded.name, loadSeconds).utf8))
+        }
+        let format = loaded.network.config.input.format
+        let jsonOut = try json.map { try JSONLinesFile(path: $0) }
+        let outputDir = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        if let outputDir { try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true) }
+        let visualizer = Visualizer(metadata: VisualizationMetadata(dataset: loaded.dataset))
+
+        var failures = 0
+        for path in images {
+            do {
+                let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path), format: format)
+                let prediction = try loaded.network.predict(image)
+                let record = PredictionRecord(
+                    prediction: prediction, config: loaded.network.config, model: loaded.name,
+                    weights: loaded.weightsFile.lastPathComponent, configName: loaded.configName, image: path,
+                    classNames: loaded.classNames)
+                try jsonOut?.append(try record.jsonLine())
+                var pictureNote = ""
+                if let outputDir {
+                    let rgb = image.converted(to: .rgb)
+                    let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
+                    let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                    let target = outputDir.appendingPathComponent(stem + ".png")
+                    try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
+                    pictureNote = " -> \(target.path)"
+                }
+                if !quiet && (json == nil || output != nil) {
+                    let n = prediction.detections.count
+                    print(String(format: "%@: %d instance%@ in %.2f s%@", path, n, n == 1 ? "" : "s",
+                                 prediction.times.total, pictureNote))
+                }
+            } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("zoo: \(path): \(error)\n".utf8))
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Appends lines to a file, flushing each, so a crash loses at most the line in progress.
+final class JSONLinesFile {
+    private let handle: FileHandle
+
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError("cannot create \(path)")
+            }
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 0)
+    }
+
+    func append(_ line: Data) throws {
+        try handle.write(contentsOf: line + Data("\n".utf8))
+    }
+
+    deinit { try? handle.close() }
+}
+
+extension VisualizationMetadata {
+    /// Names, colours and keypoint rules of an index dataset.
+    init(dataset: DatasetMetadata?) {
+        guard let dataset else {
+            self.init()
+            return
+        }
+        self.init(
+            classNames: dataset.thingClasses,
+            classColors: dataset.thingColors?.compactMap { $0.count == 3 ? RGBColor($0[0], $0[1], $0[2]) : nil },
+            keypointNames: dataset.keypointNames ?? [],
+            keypointConnectionRules: (dataset.keypointConnectionRules ?? []).compactMap { rule in
+                rule.2.count == 3 ? KeypointConnectionRule(from: rule.0, to: rule.1,
+                                                           color: RGBColor(rule.2[0], rule.2[1], rule.2[2])) : nil
+            })
+    }
+}
+
+/// Until the download cache is wired in: zoo weights must already be a local file.
+enum WeightsFetcher {
+    static func localWeights(for entry: ZooEntry, quiet: Bool) throws -> URL {
+        throw ValidationError("fetching \(entry.id) is not wired into zoo run yet; download \(entry.weightsURL) and pass the file")
     }
 }

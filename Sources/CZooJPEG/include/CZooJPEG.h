@@ -3,7 +3,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Placeholder until the imaging work lands: returns the library's version number.
-int czoo_jpeg_lib_version(void);
+/// Outcome of `czoo_jpeg_decode`.
+typedef enum {
+    CZOO_JPEG_OK = 0,
+    /// libjpeg reported an error (corrupt or unsupported stream); `message` says which.
+    CZOO_JPEG_ERROR = 1,
+    /// The stream ended before the last scan line (libjpeg's "Premature end of JPEG file").
+    CZOO_JPEG_TRUNCATED = 2,
+    /// The colour space (CMYK / YCCK) is not one this decoder converts.
+    CZOO_JPEG_UNSUPPORTED = 3,
+    /// Out of memory for the output buffer.
+    CZOO_JPEG_NO_MEMORY = 4,
+} czoo_jpeg_status;
+
+/// Decodes a baseline or progressive JPEG held in memory to 8-bit, 3-channel interleaved pixels.
+///
+/// libjpeg-turbo's default decompression settings are kept (JDCT_ISLOW, fancy upsampling), as
+/// PIL and OpenCV keep them. Grayscale streams are replicated to three channels. `bgr` != 0 asks
+/// for B, G, R byte order, otherwise R, G, B. On CZOO_JPEG_OK `*pixels` holds
+/// `*width * *height * 3` bytes that the caller frees with `czoo_jpeg_free`; on any other status
+/// nothing is allocated and `message` (NUL-terminated, at most `message_capacity` bytes) says
+/// what libjpeg reported. libjpeg's longjmp never leaves this function.
+czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr,
+                                  uint8_t **pixels, int *width, int *height,
+                                  char *message, size_t message_capacity);
+
+/// Frees a buffer returned by `czoo_jpeg_decode`.
+void czoo_jpeg_free(uint8_t *pixels);
 
 #endif

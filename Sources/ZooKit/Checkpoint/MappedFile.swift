@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Read-only memory maps of checkpoint files and atomic writes of new ones.
+enum MappedFile {
+    /// The contents of `url`, memory-mapped read-only; the mapping lives as long as the returned
+    /// `Data` (and every slice of it) does.
+    static func map(_ url: URL) throws -> Data {
+        let path = url.path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CheckpointError.io(file: path, detail: "cannot open for reading: \(errnoText()); check the path and permissions")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw CheckpointError.io(file: path, detail: "fstat failed: \(errnoText())")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError.io(file: path, detail: "not a regular file; give the path of a checkpoint file")
+        }
+        let size = Int(info.st_size)
+        if size == 0 { return Data() }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+            throw CheckpointError.io(file: path, detail: "mmap of \(size) bytes failed: \(errnoText())")
+        }
+        return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in
+            _ = munmap(pointer, count)
+        })
+    }
+
+    /// Writes a file at `url` by calling `body` with a temporary file descriptor in the same
+    /// folder, then renaming it over `url`; on any error the temporary file is removed, so a
+    /// failed write never leaves a half-written file.
+    static func writeAtomically(to url: URL, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let path = url.path
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw CheckpointError.io(file: path, detail: "cannot create \(temporary): \(errnoText()); check that the folder exists and is writable")
+        }
+        var closed = false
+        do {
+            try body { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    guard let base = buffer.baseAddress else { return }
+                    let written = systemWrite(fd, base + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw CheckpointError.io(file: path, detail: "write failed after \(offset) bytes: \(errnoText()); check free disk space")
+                    }
+                    offset += written
+                }
+            }
+            closed = true
+            guard close(fd) == 0 else {
+                throw CheckpointError.io(file: path, detail: "close failed: \(errnoText()); check free disk space")
+            }
+            guard rename(temporary, path) == 0 else {
+                throw CheckpointError.io(file: path, detail: "rename from \(temporary) failed: \(errnoText())")
+            }
+        } catch {
+            if !closed { close(fd) }
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    static func errnoText() -> String {
+        String(cString: strerror(errno))
+    }
+}
+
+/// `write(2)`, named apart from the closure parameters above.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, buffer, count)
+    #elseif canImport(Musl)
+    return Musl.write(fd, buffer, count)
+    #else
+    return Darwin.write(fd, buffer, count)
+    #endif
+}

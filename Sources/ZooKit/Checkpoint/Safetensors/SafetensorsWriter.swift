@@ -1,0 +1,73 @@
+import Foundation
+
+/// Writes safetensors files: header JSON padded with spaces so the data section starts on an
+/// 8-byte boundary, tensors ordered by decreasing element size (so each stays aligned) and
+/// otherwise in the order given, written to a temporary file that is renamed into place.
+public enum SafetensorsWriter {
+    /// Writes `tensors` (names unique) and `metadata` to `url`, replacing any file there.
+    public static func write(_ tensors: [(name: String, array: CheckpointArray)], metadata: [String: String], to url: URL) throws {
+        let ordered = tensors.enumerated().sorted {
+            ($1.element.array.dtype.byteSize, $0.offset) < ($0.element.array.dtype.byteSize, $1.offset)
+        }.map(\.element)
+        var seen = Set<String>()
+        for (name, _) in ordered {
+            precondition(seen.insert(name).inserted, "SafetensorsWriter.write: duplicate tensor name '\(name)'")
+            precondition(name != "__metadata__", "SafetensorsWriter.write: '__metadata__' is reserved")
+        }
+        let header = headerBytes(ordered, metadata: metadata)
+        try MappedFile.writeAtomically(to: url) { write in
+            var length = UInt64(header.count).littleEndian
+            try withUnsafeBytes(of: &length) { try write($0) }
+            try header.withUnsafeBytes { try write($0) }
+            for (_, array) in ordered {
+                try array.bytes.withUnsafeBytes { try write($0) }
+            }
+        }
+    }
+
+    /// The JSON header, padded with spaces to a multiple of 8 bytes.
+    static func headerBytes(_ tensors: [(name: String, array: CheckpointArray)], metadata: [String: String]) -> [UInt8] {
+        var json = "{"
+        if !metadata.isEmpty {
+            json += "\"__metadata__\":{"
+            json += metadata.sorted { $0.key < $1.key }
+                .map { "\(quoted($0.key)):\(quoted($0.value))" }.joined(separator: ",")
+            json += "}"
+        }
+        var offset = 0
+        for (index, (name, array)) in tensors.enumerated() {
+            if index > 0 || !metadata.isEmpty { json += "," }
+            let end = offset + array.bytes.count
+            json += "\(quoted(name)):{\"dtype\":\"\(array.dtype.safetensorsName)\",\"shape\":["
+            json += array.shape.map(String.init).joined(separator: ",")
+            json += "],\"data_offsets\":[\(offset),\(end)]}"
+            offset = end
+        }
+        json += "}"
+        var bytes = Array(json.utf8)
+        while (8 + bytes.count) % 8 != 0 { bytes.append(0x20) }
+        return bytes
+    }
+
+    /// `text` as a JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                        + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

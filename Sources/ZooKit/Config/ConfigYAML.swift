@@ -1,0 +1,160 @@
+import Foundation
+internal import Yams
+
+/// A detectron2 config as read from YAML: nested sections of values, each remembering where
+/// it was written.
+indirect enum ConfigTree: Equatable {
+    case section([String: ConfigTree], ConfigError.Location)
+    case leaf(ConfigValue, ConfigError.Location)
+
+    /// The leaf at `path` (`["MODEL", "RPN", "NMS_THRESH"]`), if the tree has one there.
+    func leaf(at path: ArraySlice<String>) -> (ConfigValue, ConfigError.Location)? {
+        guard let head = path.first else {
+            if case let .leaf(v, loc) = self { return (v, loc) }
+            return nil
+        }
+        guard case let .section(children, _) = self, let child = children[head] else { return nil }
+        return child.leaf(at: path.dropFirst())
+    }
+}
+
+/// Reading detectron2 YAML files with `_BASE_` inheritance, as fvcore's
+/// `CfgNode.load_yaml_with_base` does: the base (relative to the including file, recursively)
+/// is loaded first and the file's keys are merged into it, sections key by key, values
+/// replacing. YAML anchors and aliases are resolved by libyaml; string values go through
+/// yacs' literal decoding (`ConfigValue.decodingPythonLiteral`).
+enum ConfigYAML {
+    static let baseKey = "_BASE_"
+
+    /// The merged tree of `url` and its `_BASE_` chain.
+    static func loadWithBase(_ url: URL) throws -> ConfigTree {
+        try load(url.standardizedFileURL, chain: [])
+    }
+
+    private static func load(_ url: URL, chain: [String]) throws -> ConfigTree {
+        let file = url.path
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigError.unreadable(file: file, reason: (error as NSError).localizedDescription)
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw malformed(error, file: file)
+        }
+        guard let node else { return .section([:], .init(file: file, line: 1, column: 1)) }
+        guard case let .section(children, rootLocation) = try tree(node, file: file, path: "", inSequence: false) else {
+            throw ConfigError.notAMapping(location(of: node, file: file), key: "")
+        }
+        guard let baseNode = children[baseKey] else { return .section(children, rootLocation) }
+        var own = children
+        own[baseKey] = nil
+        guard case let .leaf(.string(base), baseLocation) = baseNode else {
+            throw ConfigError.badBase(rootLocation, base: "\(baseNode)", reason: "is not a file name")
+        }
+        let baseURL = try resolve(base: base, from: url, at: baseLocation)
+        if (chain + [file]).contains(baseURL.path) {
+            throw ConfigError.baseCycle(baseLocation, chain: chain + [file, baseURL.path])
+        }
+        guard FileManager.default.fileExists(atPath: baseURL.path) else {
+            throw ConfigError.badBase(baseLocation, base: base, reason: "does not exist (\(baseURL.path))")
+        }
+        let baseTree = try load(baseURL, chain: chain + [file])
+        return try merge(.section(own, rootLocation), into: baseTree, path: "")
+    }
+
+    /// fvcore: `~` is expanded; a path that is not absolute (nor an URL) is relative to the
+    /// including file's folder.
+    private static func resolve(base: String, from url: URL, at location: ConfigError.Location) throws -> URL {
+        if base.hasPrefix("http://") || base.hasPrefix("https://") {
+            throw ConfigError.badBase(location, base: base, reason: "is a URL; download it and name the local file")
+        }
+        let expanded = (base as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL }
+        return url.deletingLastPathComponent().appendingPathComponent(expanded).standardizedFileURL
+    }
+
+    /// fvcore's `merge_a_into_b`: sections merge key by key; anything else replaces.
+    private static func merge(_ a: ConfigTree, into b: ConfigTree, path: String) throws -> ConfigTree {
+        guard case let .section(aChildren, aLocation) = a else { return a }
+        guard case let .section(bChildren, _) = b else { return a }
+        var merged = bChildren
+        for (key, value) in aChildren {
+            let childPath = path.isEmpty ? key : "\(path).\(key)"
+            if case .section = value, let existing = merged[key] {
+                // "Cannot inherit key from base!": a section over a value is an error.
+                guard case .section = existing else {
+                    if case let .section(_, loc) = value { throw ConfigError.notAMapping(loc, key: childPath) }
+                    throw ConfigError.notAMapping(aLocation, key: childPath)
+                }
+                merged[key] = try merge(value, into: existing, path: childPath)
+            } else {
+                merged[key] = value
+            }
+        }
+        return .section(merged, aLocation)
+    }
+
+    private static func location(of node: Node, file: String) -> ConfigError.Location {
+        guard let mark = node.mark else { return .init(file: file) }
+        return .init(file: file, line: mark.line, column: mark.column)
+    }
+
+    private static func tree(_ node: Node, file: String, path: String, inSequence: Bool) throws -> ConfigTree {
+        let loc = location(of: node, file: file)
+        switch node {
+        case let .mapping(mapping):
+            var children: [String: ConfigTree] = [:]
+            for (keyNode, valueNode) in mapping {
+                guard case let .scalar(key) = keyNode else {
+                    throw ConfigError.notAMapping(location(of: keyNode, file: file), key: path)
+                }
+                let childPath = path.isEmpty ? key.string : "\(path).\(key.string)"
+                children[key.string] = try tree(valueNode, file: file, path: childPath, inSequence: false)
+            }
+            return .section(children, loc)
+        case let .sequence(sequence):
+            var items: [ConfigValue] = []
+            for item in sequence {
+                switch try tree(item, file: file, path: path, inSequence: true) {
+                case let .leaf(v, _): items.append(v)
+                case .section: items.append(.string("<mapping>"))  // never read by the engine
+                }
+            }
+            return .leaf(.list(items), loc)
+        case let .scalar(scalar):
+            return .leaf(value(of: node, scalar: scalar, decodeLiteral: !inSequence), loc)
+        }
+    }
+
+    /// A YAML 1.1 scalar as PyYAML's safe loader types it; top-level strings then go through
+    /// yacs' `literal_eval` (list items do not, as in yacs).
+    private static func value(of node: Node, scalar: Node.Scalar, decodeLiteral: Bool) -> ConfigValue {
+        // Quoted scalars are strings; plain ones are typed by YAML 1.1's rules, as PyYAML does.
+        let name: Tag.Name = scalar.style == .plain ? Resolver.default.resolveTag(of: node) : .str
+        switch name {
+        case .null: return .null
+        case .bool: return node.bool.map(ConfigValue.bool) ?? .string(scalar.string)
+        case .int: return node.int.map(ConfigValue.int) ?? .string(scalar.string)
+        case .float: return node.float.map(ConfigValue.double) ?? .string(scalar.string)
+        default:
+            return decodeLiteral ? ConfigValue.decodingPythonLiteral(scalar.string) : .string(scalar.string)
+        }
+    }
+
+    private static func malformed(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let reason = [context.map { "\($0.text)" }, problem].compactMap { $0 }.joined(separator: ": ")
+            return .malformedYAML(.init(file: file, line: mark.line, column: mark.column), reason: reason)
+        case let .reader(problem, offset, _, _):
+            return .malformedYAML(.init(file: file), reason: "\(problem) at byte \(offset ?? 0)")
+        default:
+            return .malformedYAML(.init(file: file), reason: "\(error)".replacingOccurrences(of: "\n", with: " "))
+        }
+    }
+}

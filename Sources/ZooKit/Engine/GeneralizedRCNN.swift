@@ -1,0 +1,267 @@
+import Foundation
+
+/// detectron2's `GeneralizedRCNN` at inference (`rcnn.py`), for the R-CNN FPN family: a ResNet-FPN
+/// backbone, the standard RPN, `StandardROIHeads` with the FC box head and, when the config turns
+/// them on, the mask head and the keypoint head.
+///
+/// `predict` is `DefaultPredictor.__call__`: preprocess, `inference`, `detector_postprocess`.
+public final class GeneralizedRCNN {
+    /// The resolved config the model was built from.
+    public let config: RCNNConfig
+    /// Checkpoint keys the model did not use (detectron2 lists them in one warning).
+    public let unusedWeights: [String]
+
+    let backbone: ResNetFPN
+    let rpnHead: StandardRPNHead
+    let anchorGenerator: DefaultAnchorGenerator
+    let rpnBox2Box: Box2BoxTransform
+    let boxPooler: ROIPooler
+    let boxHead: FastRCNNConvFCHead
+    let boxPredictor: FastRCNNOutputLayers
+    let roiBox2Box: Box2BoxTransform
+    let maskPooler: ROIPooler?
+    let maskHead: MaskRCNNConvUpsampleHead?
+    let keypointPooler: ROIPooler?
+    let keypointHead: KRCNNConvDeconvUpsampleHead?
+
+    /// FPN levels the RPN reads (`p2`..`p6`) and the ROI heads read (`p2`..`p5`).
+    let rpnFeatures: [String]
+    let roiFeatures: [String]
+
+    /// Builds the model from `weights` (detectron2 keys), checking every key the config needs.
+    ///
+    /// - Parameter algorithm: `.winograd` runs the 3x3 stride-1 convolutions with oneDNN's
+    ///   Winograd kernels where it has them.
+    public init(config: RCNNConfig, weights: [String: Tensor], algorithm: ConvolutionAlgorithm = .direct) throws {
+        try Self.checkSupported(config)
+        self.config = config
+        let m = config.model
+        let state = StateDict(weights)
+
+        backbone = try ResNetFPN(
+            state, depth: m.resnets.depth, numGroups: m.resnets.numGroups, widthPerGroup: m.resnets.widthPerGroup,
+            strideInOneByOne: m.resnets.strideIn1x1, stemOutChannels: m.resnets.stemOutChannels,
+            res2OutChannels: m.resnets.res2OutChannels, fpnOutChannels: m.fpn.outChannels, algorithm: algorithm)
+        let channels = m.fpn.outChannels
+
+        rpnFeatures = m.rpn.inFeatures
+        roiFeatures = m.roiHeads.inFeatures
+        let rpnStrides = try rpnFeatures.map(Self.stride(ofFeature:))
+        let roiScales = try roiFeatures.map { 1.0 / Double(try Self.stride(ofFeature: $0)) }
+
+        // DefaultAnchorGenerator broadcasts a single list of sizes / ratios to every level.
+        let levels = rpnFeatures.count
+        let sizes = m.anchorGenerator.sizes.count == 1 ? Array(repeating: m.anchorGenerator.sizes[0], count: levels)
+            : m.anchorGenerator.sizes
+        let ratios = m.anchorGenerator.aspectRatios.count == 1
+            ? Array(repeating: m.anchorGenerator.aspectRatios[0], count: levels) : m.anchorGenerator.aspectRatios
+        guard sizes.count == levels, ratios.count == levels else {
+            throw EngineError.unsupported(key: "MODEL.ANCHOR_GENERATOR.SIZES",
+                                          value: "\(m.anchorGenerator.sizes) for \(levels) RPN levels",
+                                          supported: ["one list, or one list per RPN.IN_FEATURES level"])
+        }
+        anchorGenerator = DefaultAnchorGenerator(sizes: sizes, aspectRatios: ratios, strides: rpnStrides,
+                                                 offset: m.anchorGenerator.offset)
+        let anchorsPerCell = Set(anchorGenerator.numCellAnchors)
+        guard anchorsPerCell.count == 1, let numAnchors = anchorsPerCell.first else {
+            throw EngineError.unsupported(key: "MODEL.ANCHOR_GENERATOR", value: "different anchor counts per level",
+                                          supported: ["the same number of anchors at every level"])
+        }
+        rpnHead = try StandardRPNHead(state, inChannels: channels, numAnchors: numAnchors, algorithm: algorithm)
+        rpnBox2Box = Box2BoxTransform(weights: m.rpn.bboxRegWeights)
+
+        let box = m.roiBoxHead
+        boxPooler = ROIPooler(outputSize: box.poolerResolution, scales: roiScales,
+                              samplingRatio: box.poolerSamplingRatio, aligned: box.poolerType == "ROIAlignV2")
+        boxHead = try FastRCNNConvFCHead(
+            state, inputShape: [channels, box.poolerResolution, box.poolerResolution], numConv: box.numConv,
+            convDim: box.convDim, convNorm: !box.norm.isEmpty, numFC: box.numFC, fcDim: box.fcDim)
+        let boxFeatureSize = box.numFC > 0 ? box.fcDim
+            : (box.numConv > 0 ? box.convDim : channels) * box.poolerResolution * box.poolerResolution
+        boxPredictor = try FastRCNNOutputLayers(state, inputSize: boxFeatureSize, numClasses: m.roiHeads.numClasses,
+                                                classAgnosticBoxReg: box.clsAgnosticBBoxReg)
+        roiBox2Box = Box2BoxTransform(weights: box.bboxRegWeights)
+
+        if m.maskOn {
+            let mask = m.roiMaskHead
+            maskPooler = ROIPooler(outputSize: mask.poolerResolution, scales: roiScales,
+                                   samplingRatio: mask.poolerSamplingRatio, aligned: mask.poolerType == "ROIAlignV2")
+            maskHead = try MaskRCNNConvUpsampleHead(
+                state, inChannels: channels, numClasses: m.roiHeads.numClasses, numConv: mask.numConv,
+                convDim: mask.convDim, convNorm: !mask.norm.isEmpty, classAgnostic: mask.clsAgnosticMask,
+                algorithm: algorithm)
+        } else {
+            maskPooler = nil
+            maskHead = nil
+        }
+        if m.keypointOn {
+            let kp = m.roiKeypointHead
+            keypointPooler = ROIPooler(outputSize: kp.poolerResolution, scales: roiScales,
+                                       samplingRatio: kp.poolerSamplingRatio, aligned: kp.poolerType == "ROIAlignV2")
+            keypointHead = try KRCNNConvDeconvUpsampleHead(
+                state, inChannels: channels, numKeypoints: kp.numKeypoints, convDims: kp.convDims, algorithm: algorithm)
+        } else {
+            keypointPooler = nil
+            keypointHead = nil
+        }
+        // Anchors saved by older zoo files are recomputed by the model, as detectron2 ignores them.
+        unusedWeights = state.unusedKeys.filter {
+            !$0.hasPrefix("proposal_generator.anchor_generator.cell_anchors.") && $0 != "pixel_mean" && $0 != "pixel_std"
+        }
+    }
+
+    /// Runs the model on one decoded image (channels in `INPUT.FORMAT` order), as
+    /// `DefaultPredictor.__call__` does.
+    public func predict(_ image: Image8) throws -> Prediction {
+        var times = StageTimes()
+        var clock = StageClock()
+        let m = config.model
+        let input = preprocess(image: image, minSize: config.input.minSizeTest, maxSize: config.input.maxSizeTest,
+                               pixelMean: m.pixelMean.map(Float.init), pixelStd: m.pixelStd.map(Float.init),
+                               sizeDivisibility: backbone.sizeDivisibility)
+        times.preprocess = clock.lap()
+
+        let features = try backbone.forward(input.tensor)
+        times.backbone = clock.lap()
+
+        let proposals = try proposals(features: features, imageHeight: input.resizedHeight,
+                                      imageWidth: input.resizedWidth)
+        times.rpn = clock.lap()
+
+        let roiMaps = try roiFeatures.map { try Self.feature($0, in: features) }
+        let pooled = boxPooler(roiMaps, boxes: proposals.boxes)
+        let (classLogits, boxDeltas) = try boxPredictor.forward(try boxHead.forward(pooled))
+        let detections = fastRCNNInference(
+            classLogits: classLogits, boxDeltas: boxDeltas, proposals: proposals.boxes, box2box: roiBox2Box,
+            imageHeight: input.resizedHeight, imageWidth: input.resizedWidth,
+            scoreThreshold: m.roiHeads.scoreThreshTest, nmsThreshold: m.roiHeads.nmsThreshTest,
+            topK: config.test.detectionsPerImage)
+        times.boxHead = clock.lap()
+
+        // mask_rcnn_inference: the predicted class's channel, sigmoid; pasted after postprocess.
+        var maskProbs: Tensor?
+        if let maskHead, let maskPooler, !detections.boxes.isEmpty {
+            let logits = try maskHead.forward(maskPooler(roiMaps, boxes: detections.boxes))
+            maskProbs = maskProbabilities(fromLogits: Self.predictedClassChannel(logits, classes: detections.classes))
+        }
+        times.maskHead = clock.lap()
+
+        var keypoints: [[Keypoint]]?
+        if let keypointHead, let keypointPooler {
+            if detections.boxes.isEmpty {
+                keypoints = []
+            } else {
+                let heatmaps = try keypointHead.forward(keypointPooler(roiMaps, boxes: detections.boxes))
+                keypoints = heatmapsToKeypoints(heatmaps, boxes: detections.boxes)
+            }
+        }
+        times.keypointHead = clock.lap()
+
+        // detector_postprocess: scale, clip, drop empty boxes, paste masks at the input's size.
+        let post = DetectorPostprocess(resizedHeight: input.resizedHeight, resizedWidth: input.resizedWidth,
+                                       outputHeight: image.height, outputWidth: image.width)
+        let (scaledBoxes, kept) = post(detections.boxes)
+        var results: [Detection] = []
+        results.reserveCapacity(kept.count)
+        for (box, i) in zip(scaledBoxes, kept) {
+            results.append(Detection(classIndex: detections.classes[i], score: detections.scores[i], box: box,
+                                     boxInput: detections.boxes[i],
+                                     keypoints: keypoints.map { post.scaledKeypoints($0[i]) }))
+        }
+        if let maskProbs {
+            let keptProbs = Self.rows(maskProbs, kept)
+            let masks = pasteMasksInImage(keptProbs, boxes: scaledBoxes, imageHeight: image.height, imageWidth: image.width)
+            for i in results.indices { results[i].mask = masks[i] }
+        }
+        times.postprocess = clock.lap()
+
+        return Prediction(imageWidth: image.width, imageHeight: image.height, resizedWidth: input.resizedWidth,
+                          resizedHeight: input.resizedHeight, paddedWidth: input.tensor.shape[3],
+                          paddedHeight: input.tensor.shape[2], numProposals: proposals.boxes.count,
+                          detections: results, times: times)
+    }
+
+    /// `RPN.forward` at inference: head, anchors, `find_top_rpn_proposals`.
+    func proposals(features: [String: Tensor], imageHeight: Int, imageWidth: Int) throws -> RPNProposals {
+        let maps = try rpnFeatures.map { try Self.feature($0, in: features) }
+        let (objectness, deltas) = try rpnHead.forward(maps)
+        let anchors = anchorGenerator.gridAnchors(featureSizes: maps.map { (height: $0.shape[2], width: $0.shape[3]) })
+        return findTopRPNProposals(
+            objectnessLogits: objectness, anchorDeltas: deltas, anchors: anchors, box2box: rpnBox2Box,
+            imageHeight: imageHeight, imageWidth: imageWidth, preNMSTopK: config.model.rpn.preNMSTopKTest,
+            postNMSTopK: config.model.rpn.postNMSTopKTest, nmsThreshold: config.model.rpn.nmsThresh,
+            minBoxSize: Float(config.model.proposalGenerator.minSize))
+    }
+
+    /// `[N, K, M, M]` mask logits -> `[N, M, M]` of each detection's class (channel 0 when
+    /// class-agnostic), as `mask_rcnn_inference` indexes them.
+    static func predictedClassChannel(_ logits: Tensor, classes: [Int]) -> Tensor {
+        let n = logits.shape[0], k = logits.shape[1], plane = logits.shape[2] * logits.shape[3]
+        var out = Tensor(shape: [n, logits.shape[2], logits.shape[3]])
+        logits.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<n {
+                    let channel = k == 1 ? 0 : classes[i]
+                    for j in 0..<plane { dst[i * plane + j] = src[(i * k + channel) * plane + j] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The rows `indices` of a tensor's first dimension.
+    static func rows(_ t: Tensor, _ indices: [Int]) -> Tensor {
+        let row = t.shape.dropFirst().reduce(1, *)
+        var scalars: [Float] = []
+        scalars.reserveCapacity(indices.count * row)
+        for i in indices { scalars.append(contentsOf: t.scalars[(i * row)..<((i + 1) * row)]) }
+        return Tensor(shape: [indices.count] + t.shape.dropFirst(), scalars: scalars)
+    }
+
+    static func feature(_ name: String, in features: [String: Tensor]) throws -> Tensor {
+        guard let map = features[name] else {
+            throw EngineError.unsupported(key: "feature", value: name, supported: features.keys.sorted())
+        }
+        return map
+    }
+
+    /// FPN output `pN` has stride `2^N`.
+    static func stride(ofFeature name: String) throws -> Int {
+        guard name.hasPrefix("p"), let level = Int(name.dropFirst()), (2...6).contains(level) else {
+            throw EngineError.unsupported(key: "IN_FEATURES", value: name, supported: ["p2", "p3", "p4", "p5", "p6"])
+        }
+        return 1 << level
+    }
+
+    /// The architecture pieces this engine implements; anything else is one clear error.
+    static func checkSupported(_ config: RCNNConfig) throws {
+        let m = config.model
+        let checks: [(String, String, [String])] = [
+            ("MODEL.META_ARCHITECTURE", m.metaArchitecture, ["GeneralizedRCNN"]),
+            ("MODEL.BACKBONE.NAME", m.backbone.name, ["build_resnet_fpn_backbone"]),
+            ("MODEL.PROPOSAL_GENERATOR.NAME", m.proposalGenerator.name, ["RPN"]),
+            ("MODEL.RPN.HEAD_NAME", m.rpn.headName, ["StandardRPNHead"]),
+            ("MODEL.ROI_HEADS.NAME", m.roiHeads.name, ["StandardROIHeads"]),
+            ("MODEL.ROI_BOX_HEAD.NAME", m.roiBoxHead.name, ["FastRCNNConvFCHead"]),
+            ("MODEL.RESNETS.NORM", m.resnets.norm, ["FrozenBN"]),
+            ("MODEL.FPN.NORM", m.fpn.norm, [""]),
+            ("MODEL.FPN.FUSE_TYPE", m.fpn.fuseType, ["sum"]),
+            ("MODEL.RESNETS.RES5_DILATION", String(m.resnets.res5Dilation), ["1"]),
+            ("MODEL.ROI_BOX_HEAD.POOLER_TYPE", m.roiBoxHead.poolerType, ["ROIAlign", "ROIAlignV2"]),
+        ]
+        for (key, value, supported) in checks where !supported.contains(value) {
+            throw EngineError.unsupported(key: key, value: value.isEmpty ? "\"\"" : value, supported: supported)
+        }
+        if m.maskOn, m.roiMaskHead.name != "MaskRCNNConvUpsampleHead" {
+            throw EngineError.unsupported(key: "MODEL.ROI_MASK_HEAD.NAME", value: m.roiMaskHead.name,
+                                          supported: ["MaskRCNNConvUpsampleHead"])
+        }
+        if m.keypointOn, m.roiKeypointHead.name != "KRCNNConvDeconvUpsampleHead" {
+            throw EngineError.unsupported(key: "MODEL.ROI_KEYPOINT_HEAD.NAME", value: m.roiKeypointHead.name,
+                                          supported: ["KRCNNConvDeconvUpsampleHead"])
+        }
+        if config.input.format != "BGR" && config.input.format != "RGB" {
+            throw EngineError.unsupported(key: "INPUT.FORMAT", value: config.input.format, supported: ["BGR", "RGB"])
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// detectron2's `ROIPooler`: assigns each box to an FPN level by its size and pools it from that
+/// level with `ROIAlign`.
+public struct ROIPooler: Sendable, Equatable {
+    /// One `ROIAlign` per level, finest first.
+    public var levelPoolers: [ROIAlign]
+    /// Level index of the finest feature map (`-log2(scales[0])`, 2 for P2).
+    public var minLevel: Int
+    /// Level index of the coarsest feature map.
+    public var maxLevel: Int
+    /// `canonical_box_size` (224).
+    public var canonicalBoxSize: Int
+    /// `canonical_level` (4).
+    public var canonicalLevel: Int
+
+    /// A pooler over feature maps of the given `scales` (`1 / stride` each, finest first).
+    /// `aligned: false` is detectron2's `ROIAlign` pooler type, `true` is `ROIAlignV2`.
+    public init(outputSize: Int, scales: [Double], samplingRatio: Int, aligned: Bool,
+                canonicalBoxSize: Int = 224, canonicalLevel: Int = 4) {
+        precondition(!scales.isEmpty, "ROIPooler needs at least one feature scale")
+        let minLevel = -Foundation.log2(scales[0])
+        let maxLevel = -Foundation.log2(scales[scales.count - 1])
+        precondition(minLevel == minLevel.rounded() && maxLevel == maxLevel.rounded()
+                     && Int(maxLevel) - Int(minLevel) == scales.count - 1,
+                     "ROIPooler: scales \(scales) must be consecutive powers of 1/2")
+        self.levelPoolers = scales.map {
+            ROIAlign(outputSize: outputSize, spatialScale: $0, samplingRatio: samplingRatio, aligned: aligned)
+        }
+        self.minLevel = Int(minLevel)
+        self.maxLevel = Int(maxLevel)
+        self.canonicalBoxSize = canonicalBoxSize
+        self.canonicalLevel = canonicalLevel
+    }
+
+    /// detectron2's `assign_boxes_to_levels`:
+    /// `clamp(floor(canonical_level + log2(sqrt(area) / canonical_box_size + 1e-8)), min, max) - min`,
+    /// in float32. Returns 0-based indices into the pooler's levels.
+    public static func assignBoxesToLevels(_ boxes: [Box], minLevel: Int, maxLevel: Int,
+                                           canonicalBoxSize: Int, canonicalLevel: Int) -> [Int] {
+        let eps: Float = 1e-8
+        return boxes.map { box in
+            let size = box.area.squareRoot()
+            let level = (Float(canonicalLevel) + Foundation.log2(size / Float(canonicalBoxSize) + eps)).rounded(.down)
+            let clamped = min(max(level, Float(minLevel)), Float(maxLevel))
+            return Int(clamped) - minLevel
+        }
+    }
+
+    /// Level (0-based) of each box.
+    public func assignLevels(_ boxes: [Box]) -> [Int] {
+        Self.assignBoxesToLevels(boxes, minLevel: minLevel, maxLevel: maxLevel,
+                                 canonicalBoxSize: canonicalBoxSize, canonicalLevel: canonicalLevel)
+    }
+
+    /// `ROIPooler.forward` for one image: `features` are `[1, C, H_l, W_l]` per level (finest first),
+    /// `boxes` absolute XYXY input pixels. Returns `[R, C, P, P]` in the order of `boxes`.
+    public func callAsFunction(_ features: [Tensor], boxes: [Box]) -> Tensor {
+        precondition(features.count == levelPoolers.count,
+                     "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
+        let c = features.first?.shape[1] ?? 0
+        let p = levelPoolers[0].outputSize
+        if levelPoolers.count == 1 { return levelPoolers[0](features[0], boxes: boxes) }
+        let levels = assignLevels(boxes)
+        var output = Tensor(shape: [boxes.count, c, p, p])
+        let slice = c * p * p
+        output.withUnsafeMutableBufferPointer { out in
+            for level in levelPoolers.indices {
+                let members = levels.indices.filter { levels[$0] == level }
+                guard !members.isEmpty else { continue }
+                let pooled = levelPoolers[level](features[level], boxes: members.map { boxes[$0] })
+                pooled.withUnsafeBufferPointer { src in
+                    for (k, r) in members.enumerated() {
+                        for i in 0..<slice { out[r * slice + i] = src[k * slice + i] }
+                    }
+                }
+            }
+        }
+        return output
+    }
+}

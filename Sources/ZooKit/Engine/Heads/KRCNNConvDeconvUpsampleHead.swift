@@ -1,0 +1,36 @@
+/// detectron2's `KRCNNConvDeconvUpsampleHead`: 3x3 convs + ReLU (`CONV_DIMS`), `score_lowres`
+/// transposed conv 4x4/2 pad 1, then bilinear x2 (`align_corners=False`), all detections batched.
+public final class KRCNNConvDeconvUpsampleHead {
+    public let convs: [Conv2d]
+    public let scoreLowres: ConvTranspose2d
+
+    /// Loads `prefix.conv_fcn{i}` and `prefix.score_lowres`; `numKeypoints` is
+    /// `ROI_KEYPOINT_HEAD.NUM_KEYPOINTS`.
+    public init(_ weights: StateDict, prefix: String = "roi_heads.keypoint_head", inChannels: Int, numKeypoints: Int,
+                convDims: [Int] = Array(repeating: 512, count: 8), algorithm: ConvolutionAlgorithm = .direct) throws {
+        var c = inChannels
+        var convs: [Conv2d] = []
+        for (i, dim) in convDims.enumerated() {
+            convs.append(try Conv2d(weights, "\(prefix).conv_fcn\(i + 1)", in: c, out: dim, kernel: 3, padding: 1,
+                                    relu: true, algorithm: algorithm))
+            c = dim
+        }
+        self.convs = convs
+        scoreLowres = try ConvTranspose2d(weights, prefix + ".score_lowres", in: c, out: numKeypoints, kernel: 4,
+                                          stride: 2, padding: 4 / 2 - 1)
+    }
+
+    /// `[N, C, 14, 14]` pooled features -> the `[N, K, 28, 28]` deconv output and the
+    /// `[N, K, 56, 56]` heatmap logits (`pred_keypoint_heatmaps`).
+    public func forwardWithLowres(_ pooled: Tensor) throws -> (lowres: Tensor, heatmaps: Tensor) {
+        var x = pooled
+        for conv in convs { x = try conv.forward(x) }
+        let low = try scoreLowres.forward(x)
+        return (low, Resampling.upsampleBilinear2x(low))
+    }
+
+    /// `[N, C, 14, 14]` pooled features -> `[N, K, 56, 56]` heatmap logits.
+    public func forward(_ pooled: Tensor) throws -> Tensor {
+        try forwardWithLowres(pooled).heatmaps
+    }
+}

@@ -1,0 +1,30 @@
+/// detectron2's `MaskRCNNConvUpsampleHead`: `NUM_CONV` 3x3 convs + ReLU, a 2x2/2 transposed conv
+/// + ReLU, and a 1x1 predictor to one mask logit map per class, all detections batched.
+public final class MaskRCNNConvUpsampleHead {
+    public let convs: [Conv2d]
+    public let deconv: ConvTranspose2d
+    public let predictor: Conv2d
+
+    /// Loads `prefix.mask_fcn{i}`, `prefix.deconv`, `prefix.predictor`.
+    public init(_ weights: StateDict, prefix: String = "roi_heads.mask_head", inChannels: Int, numClasses: Int,
+                numConv: Int = 4, convDim: Int = 256, convNorm: Bool = false, classAgnostic: Bool = false,
+                algorithm: ConvolutionAlgorithm = .direct) throws {
+        var c = inChannels
+        var convs: [Conv2d] = []
+        for i in 0..<numConv {
+            convs.append(try Conv2d(weights, "\(prefix).mask_fcn\(i + 1)", in: c, out: convDim, kernel: 3, padding: 1,
+                                    norm: convNorm, bias: !convNorm, relu: true, algorithm: algorithm))
+            c = convDim
+        }
+        self.convs = convs
+        deconv = try ConvTranspose2d(weights, prefix + ".deconv", in: c, out: convDim, kernel: 2, stride: 2, relu: true)
+        predictor = try Conv2d(weights, prefix + ".predictor", in: convDim, out: classAgnostic ? 1 : numClasses, kernel: 1)
+    }
+
+    /// `[N, C, 14, 14]` pooled features -> `[N, K, 28, 28]` mask logits.
+    public func forward(_ pooled: Tensor) throws -> Tensor {
+        var x = pooled
+        for conv in convs { x = try conv.forward(x) }
+        return try predictor.forward(try deconv.forward(x))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A model ready to run, with what a result needs to name it.
+public struct LoadedModel {
+    /// The network.
+    public var network: GeneralizedRCNN
+    /// The name results carry: the zoo entry's name or the weights file's stem.
+    public var name: String
+    /// The weights file the network was built from.
+    public var weightsFile: URL
+    /// The config's name: a zoo config path or the YAML file given.
+    public var configName: String?
+    /// Class and keypoint names, when known.
+    public var dataset: DatasetMetadata?
+
+    /// Class names for results (`"class N"` where the dataset does not say).
+    public var classNames: [String] {
+        dataset?.thingClasses ?? []
+    }
+}
+
+/// Turns `zoo run`'s MODEL argument (a zoo id or config path, or a .pkl / .safetensors file) and
+/// options into a `LoadedModel`.
+public enum ModelLoader {
+    /// Loads `model`.
+    ///
+    /// - Parameters:
+    ///   - model: a zoo id (`137781281`), a zoo config path, or a path to a `.pkl` or `.safetensors` file.
+    ///   - configFile: a detectron2 YAML config; required for files, optional for zoo entries.
+    ///   - datasetName: an index dataset whose names label the results (defaults to the entry's).
+    ///   - overrides: dotted config keys applied last (e.g. `MODEL.ROI_HEADS.SCORE_THRESH_TEST`).
+    ///   - index: the model index.
+    ///   - weightsForEntry: returns the local weights file of a zoo entry (fetching it if needed).
+    public static func load(model: String, configFile: URL?, datasetName: String?,
+                            overrides: [String: ConfigValue], index: ZooIndex,
+                            algorithm: ConvolutionAlgorithm = .direct,
+                            weightsForEntry: (ZooEntry) throws -> URL) throws -> LoadedModel {
+        var config: RCNNConfig
+        var weightsFile: URL
+        var name: String
+        var configName: String?
+        var dataset: String? = datasetName
+
+        let asFile = URL(fileURLWithPath: model)
+        if FileManager.default.fileExists(atPath: asFile.path) {
+            guard let configFile else { throw ModelLoaderError.configRequired(file: model) }
+            config = try RCNNConfig.load(contentsOf: configFile)
+            weightsFile = asFile
+            name = asFile.deletingPathExtension().lastPathComponent
+            configName = configFile.lastPathComponent
+        } else {
+            let entry = try index.lookup(model)
+            if let configFile {
+                config = try RCNNConfig.load(contentsOf: configFile)
+                configName = configFile.lastPathComponent
+            } else {
+                guard entry.hasInferenceSettings else { throw ModelLoaderError.noInferenceSettings(id: entry.id, config: entry.config) }
+                config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)))
+                configName = entry.config
+            }
+            weightsFile = try weightsForEntry(entry)
+            name = entry.name
+            dataset = dataset ?? entry.dataset
+        }
+        config = try config.applying(overrides)
+        let weights = try Checkpoint.loadWeights(from: weightsFile)
+        let network = try GeneralizedRCNN(config: config, weights: weights.tensors, algorithm: algorithm)
+        let metadata = try dataset.map { try index.dataset(named: $0) }
+        if let metadata, metadata.thingClasses.count != config.model.roiHeads.numClasses {
+            throw ModelLoaderError.datasetMismatch(dataset: metadata.name, classes: metadata.thingClasses.count,
+                                                   modelClasses: config.model.roiHeads.numClasses)
+        }
+        return LoadedModel(network: network, name: name, weightsFile: weightsFile, configName: configName,
+                           dataset: metadata)
+    }
+}
+
+/// Why a MODEL argument could not be turned into a model.
+public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
+    case configRequired(file: String)
+    case noInferenceSettings(id: String, config: String)
+    case datasetMismatch(dataset: String, classes: Int, modelClasses: Int)
+
+    public var description: String {
+        switch self {
+        case let .configRequired(file):
+            return "\(file): a weights file needs its detectron2 config; pass --config FILE.yaml"
+        case let .noInferenceSettings(id, config):
+            return "zoo entry \(id) (\(config)) has no inference settings in the index yet; pass its config with --config FILE.yaml"
+        case let .datasetMismatch(dataset, classes, modelClasses):
+            return "dataset \(dataset) names \(classes) classes but the model predicts \(modelClasses); choose another with --dataset"
+        }
+    }
+}
+
+extension ConfigValue {
+    /// The config value an index entry's `inference` table holds.
+    init(indexValue: IndexValue) {
+        switch indexValue {
+        case .null: self = .null
+        case let .bool(b): self = .bool(b)
+        case let .number(x): self = x.rounded() == x && abs(x) < 1e15 ? .int(Int(x)) : .double(x)
+        case let .string(s): self = .string(s)
+        case let .array(a): self = .list(a.map(ConfigValue.init(indexValue:)))
+        case let .object(pairs): self = .list(pairs.map { ConfigValue(indexValue: $0.1) })
+        }
+    }
+}

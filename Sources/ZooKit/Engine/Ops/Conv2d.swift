@@ -1,0 +1,144 @@
+import Foundation
+internal import CZooDNNL
+
+/// How oneDNN computes a convolution.
+public enum ConvolutionAlgorithm: Sendable {
+    /// Direct convolution (`dnnl_convolution_direct`).
+    case direct
+    /// Winograd (`dnnl_convolution_winograd`) where oneDNN implements it for the layer
+    /// (3x3, stride 1), else direct.
+    case winograd
+}
+
+/// A 2-D convolution (PyTorch `Conv2d`, detectron2's `Conv2d` with an optional norm folded in)
+/// on oneDNN, with optional fused ReLU and fused residual sum.
+///
+/// Input and output are `[N, C, H, W]` float32. Primitives are created once per input shape.
+public final class Conv2d {
+    /// Folded weight `[outChannels, inChannels / groups, kh, kw]`.
+    public let weight: Tensor
+    /// Folded bias `[outChannels]`.
+    public let bias: Tensor
+    public let stride: Int
+    public let padding: Int
+    public let groups: Int
+    /// Whether ReLU follows (fused as a oneDNN post-op).
+    public let relu: Bool
+    /// Whether `forward(_:residual:)` adds a residual before the ReLU (a oneDNN sum post-op).
+    public let addsResidual: Bool
+    public let algorithm: ConvolutionAlgorithm
+    public var inChannels: Int { weight.shape[1] * groups }
+    public var outChannels: Int { weight.shape[0] }
+    /// A name for errors, usually the detectron2 key prefix.
+    public let name: String
+
+    private var plans: [[Int]: DNNLConvPlan] = [:]
+    private let lock = NSLock()
+
+    /// A convolution with the given (already folded) parameters.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1,
+                relu: Bool = false, addsResidual: Bool = false, algorithm: ConvolutionAlgorithm = .direct,
+                name: String = "Conv2d") {
+        precondition(weight.rank == 4, "Conv2d weight must be [O, I/g, kh, kw], got \(weight.shape)")
+        precondition(weight.shape[0] % groups == 0, "Conv2d out channels \(weight.shape[0]) not divisible by groups \(groups)")
+        self.weight = weight
+        self.bias = bias ?? Tensor(shape: [weight.shape[0]])
+        precondition(self.bias.shape == [weight.shape[0]], "Conv2d bias must be [\(weight.shape[0])]")
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+        self.relu = relu
+        self.addsResidual = addsResidual
+        self.algorithm = algorithm
+        self.name = name
+    }
+
+    /// Loads `prefix.weight` (`[out, in/groups, k, k]`) and either `prefix.bias` or a FrozenBN at
+    /// `prefix.norm.*` (folded in).
+    public convenience init(_ weights: StateDict, _ prefix: String, in inChannels: Int, out outChannels: Int,
+                            kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
+                            norm: Bool = false, bias: Bool = true, relu: Bool = false, addsResidual: Bool = false,
+                            algorithm: ConvolutionAlgorithm = .direct) throws {
+        let p = try weights.convParameters(prefix, shape: [outChannels, inChannels / groups, kernel, kernel],
+                                           norm: norm, bias: bias)
+        self.init(weight: p.weight, bias: p.bias, stride: stride, padding: padding, groups: groups,
+                  relu: relu, addsResidual: addsResidual, algorithm: algorithm, name: prefix)
+    }
+
+    /// Output shape for an `[N, C, H, W]` input.
+    public func outputShape(_ input: [Int]) -> [Int] {
+        let kh = weight.shape[2], kw = weight.shape[3]
+        return [input[0], outChannels, (input[2] + 2 * padding - kh) / stride + 1, (input[3] + 2 * padding - kw) / stride + 1]
+    }
+
+    /// The oneDNN implementation used for `inputShape` (e.g. `jit_wino_4x3:avx512_core`).
+    public func implementation(for inputShape: [Int]) throws -> String {
+        try plan(inputShape, DNNLContext.get()).implementation
+    }
+
+    /// Applies the convolution (then residual add, then ReLU, as configured) to `[N, C, H, W]` input.
+    public func forward(_ input: Tensor, residual: Tensor? = nil) throws -> Tensor {
+        guard input.rank == 4, input.shape[1] == inChannels, input.shape[2] + 2 * padding >= weight.shape[2],
+              input.shape[3] + 2 * padding >= weight.shape[3] else {
+            throw EngineError.inputShape(layer: name, expected: "[N, \(inChannels), H, W]", actual: input.shape)
+        }
+        precondition(addsResidual == (residual != nil), "Conv2d \(name): residual given iff addsResidual")
+        let ctx = try DNNLContext.get()
+        let outShape = outputShape(input.shape)
+        var output: Tensor
+        if let residual {
+            guard residual.shape == outShape else {
+                throw EngineError.inputShape(layer: name + " (residual)", expected: "\(outShape)", actual: residual.shape)
+            }
+            output = residual
+        } else {
+            output = Tensor(shape: outShape)
+        }
+        guard output.count > 0 else { return output }
+        lock.lock()
+        defer { lock.unlock() }
+        let plan = try plan(input.shape, ctx)
+        try input.withUnsafeBufferPointer { inBuf in
+            try output.withUnsafeMutableBufferPointer { outBuf in
+                try plan.run(input: inBuf, output: outBuf, sum: addsResidual, ctx: ctx)
+            }
+        }
+        return output
+    }
+
+    private func plan(_ inputShape: [Int], _ ctx: DNNLContext) throws -> DNNLConvPlan {
+        if let p = plans[inputShape] { return p }
+        let p: DNNLConvPlan
+        do {
+            p = try makePlan(inputShape, ctx, algorithm: algorithm)
+        } catch EngineError.dnnl(let call, _, _) where algorithm == .winograd && call == "dnnl_primitive_desc_create" {
+            p = try makePlan(inputShape, ctx, algorithm: .direct)
+        }
+        plans[inputShape] = p
+        return p
+    }
+
+    private func makePlan(_ inputShape: [Int], _ ctx: DNNLContext, algorithm: ConvolutionAlgorithm) throws -> DNNLConvPlan {
+        let o = outChannels, kh = weight.shape[2], kw = weight.shape[3]
+        let dims = groups == 1 ? [o, weight.shape[1], kh, kw] : [groups, o / groups, weight.shape[1], kh, kw]
+        let tag = groups == 1 ? dnnl_oihw : dnnl_goihw
+        let strides = [dnnl_dim_t(stride), dnnl_dim_t(stride)]
+        let pads = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
+        let alg = algorithm == .winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
+        let context = "Conv2d \(name) on input \(inputShape)"
+        return try DNNLConvPlan(
+            context: context, ctx: ctx, inputShape: inputShape, outputShape: outputShape(inputShape),
+            weightsDims: dims, weightsTag: tag, weightValues: weight.scalars, biasValues: bias.scalars,
+            sum: addsResidual, relu: relu
+        ) { src, w, b, dst in
+            let desc = UnsafeMutablePointer<dnnl_convolution_desc_t>.allocate(capacity: 1)
+            let status = dnnl_convolution_forward_desc_init(desc, dnnl_forward_inference, alg, src, w, b, dst,
+                                                            strides, pads, pads)
+            guard status == dnnl_success else {
+                desc.deallocate()
+                throw EngineError.dnnl(call: "dnnl_convolution_forward_desc_init", status: Int(status.rawValue), context: context)
+            }
+            return UnsafeMutableRawPointer(desc)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+internal import CZooDNNL
+
+/// Checks the status of one oneDNN C call, naming the call in the error (swift-nio's `syscall` idea).
+@inline(__always)
+func dnnlCheck(_ status: dnnl_status_t, _ call: String, _ context: @autoclosure () -> String) throws {
+    if status != dnnl_success {
+        throw EngineError.dnnl(call: call, status: Int(status.rawValue), context: context())
+    }
+}
+
+/// oneDNN execution argument numbers (`DNNL_ARG_*` in dnnl_types.h).
+enum DNNLArg {
+    static let src: Int32 = 1
+    static let dst: Int32 = 17
+    static let weights: Int32 = 33
+    static let bias: Int32 = 41
+}
+
+/// The process-wide CPU engine and its in-order stream.
+final class DNNLContext: @unchecked Sendable {
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+
+    /// The shared context; created on first use.
+    static let shared: Result<DNNLContext, EngineError> = {
+        do { return .success(try DNNLContext()) } catch let error as EngineError { return .failure(error) } catch {
+            return .failure(.dnnl(call: "dnnl_engine_create", status: -1, context: "\(error)"))
+        }
+    }()
+
+    static func get() throws -> DNNLContext { try shared.get() }
+
+    private init() throws {
+        var engine: dnnl_engine_t?
+        try dnnlCheck(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create", "CPU engine")
+        guard let engine else { throw EngineError.dnnl(call: "dnnl_engine_create", status: -1, context: "CPU engine") }
+        var stream: dnnl_stream_t?
+        let status = dnnl_stream_create(&stream, engine, UInt32(dnnl_stream_default_flags.rawValue))
+        guard status == dnnl_success, let stream else {
+            dnnl_engine_destroy(engine)
+            throw EngineError.dnnl(call: "dnnl_stream_create", status: Int(status.rawValue), context: "CPU stream")
+        }
+        self.engine = engine
+        self.stream = stream
+    }
+
+    deinit {
+        dnnl_stream_destroy(stream)
+        dnnl_engine_destroy(engine)
+    }
+}
+
+/// Owns a oneDNN primitive descriptor.
+final class DNNLPrimitiveDesc {
+    let handle: dnnl_primitive_desc_t
+
+    init(_ handle: dnnl_primitive_desc_t) { self.handle = handle }
+
+    deinit { dnnl_primitive_desc_destroy(handle) }
+
+    /// The memory descriptor this primitive wants for `what` (e.g. `dnnl_query_weights_md`).
+    func memoryDesc(_ what: dnnl_query_t) -> dnnl_memory_desc_t? {
+        dnnl_primitive_desc_query_md(handle, what, 0)?.pointee
+    }
+
+    /// The implementation oneDNN chose, e.g. `jit:avx512_core`.
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(handle, dnnl_query_impl_info_str, 0, &name) == dnnl_success,
+              let name else { return "?" }
+        return String(cString: name)
+    }
+}
+
+/// Owns a oneDNN primitive.
+final class DNNLPrimitive {
+    let handle: dnnl_primitive_t
+
+    init(_ desc: DNNLPrimitiveDesc, context: String) throws {
+        var prim: dnnl_primitive_t?
+        try dnnlCheck(dnnl_primitive_create(&prim, desc.handle), "dnnl_primitive_create", context)
+        guard let prim else { throw EngineError.dnnl(call: "dnnl_primitive_create", status: -1, context: context) }
+        handle = prim
+    }
+
+    deinit { dnnl_primitive_destroy(handle) }
+
+    /// Runs the primitive on `args` and waits for it.
+    func execute(_ args: [dnnl_exec_arg_t], on ctx: DNNLContext, context: @autoclosure () -> String) throws {
+        try args.withUnsafeBufferPointer { buf in
+            try dnnlCheck(dnnl_primitive_execute(handle, ctx.stream, Int32(buf.count), buf.baseAddress),
+                          "dnnl_primitive_execute", context())
+        }
+        try dnnlCheck(dnnl_stream_wait(ctx.stream), "dnnl_stream_wait", context())
+    }
+}
+
+/// Owns a oneDNN memory object; `buffer` (if any) is memory this object allocated and frees.
+final class DNNLMemory {
+    let handle: dnnl_memory_t
+    private let owned: UnsafeMutableRawPointer?
+    var desc: dnnl_memory_desc_t
+
+    /// Memory for `desc` over caller storage `pointer` (not owned), or self-allocated when `pointer` is nil.
+    init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, pointer: UnsafeMutableRawPointer?, context: @autoclosure () -> String) throws {
+        var d = desc
+        var owned: UnsafeMutableRawPointer? = nil
+        var data = pointer
+        if data == nil {
+            let size = max(dnnl_memory_desc_get_size(&d), 4)
+            owned = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+            data = owned
+        }
+        var mem: dnnl_memory_t?
+        let status = dnnl_memory_create(&mem, &d, ctx.engine, data)
+        guard status == dnnl_success, let mem else {
+            owned?.deallocate()
+            throw EngineError.dnnl(call: "dnnl_memory_create", status: Int(status.rawValue), context: context())
+        }
+        self.handle = mem
+        self.owned = owned
+        self.desc = desc
+    }
+
+    deinit {
+        dnnl_memory_destroy(handle)
+        owned?.deallocate()
+    }
+
+    /// Points this memory at caller storage for the next execution.
+    func setData(_ pointer: UnsafeMutableRawPointer, context: @autoclosure () -> String) throws {
+        try dnnlCheck(dnnl_memory_set_data_handle(handle, pointer), "dnnl_memory_set_data_handle", context())
+    }
+
+    var byteCount: Int {
+        var d = desc
+        return dnnl_memory_desc_get_size(&d)
+    }
+}
+
+/// Helpers building memory descriptors and copying between layouts.
+enum DNNL {
+    /// A float32 descriptor of `dims` in layout `tag` (`dnnl_format_tag_any` lets a primitive choose).
+    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, context: @autoclosure () -> String) throws -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let d = dims.map { dnnl_dim_t($0) }
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag),
+                      "dnnl_memory_desc_init_by_tag", context())
+        return md
+    }
+
+    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+        var a = a, b = b
+        return dnnl_memory_desc_equal(&a, &b) != 0
+    }
+
+    /// Copies `from` into `to` (each with its own layout) with a one-off reorder primitive.
+    static func reorder(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, context: @autoclosure () -> String) throws {
+        try DNNLReorder(from, to, ctx, context: context()).run(ctx)
+    }
+}
+
+/// A reorder primitive between two fixed memories, created once and run many times.
+final class DNNLReorder {
+    let primitive: DNNLPrimitive
+    let from: DNNLMemory
+    let to: DNNLMemory
+    let context: String
+
+    init(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, context: String) throws {
+        var pd: dnnl_primitive_desc_t?
+        var src = from.desc, dst = to.desc
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, ctx.engine, &dst, ctx.engine, nil),
+                      "dnnl_reorder_primitive_desc_create", context)
+        guard let pd else { throw EngineError.dnnl(call: "dnnl_reorder_primitive_desc_create", status: -1, context: context) }
+        primitive = try DNNLPrimitive(DNNLPrimitiveDesc(pd), context: context)
+        self.from = from
+        self.to = to
+        self.context = context
+    }
+
+    func run(_ ctx: DNNLContext) throws {
+        try primitive.execute([dnnl_exec_arg_t(arg: DNNLArg.src, memory: from.handle),
+                               dnnl_exec_arg_t(arg: DNNLArg.dst, memory: to.handle)], on: ctx, context: context)
+    }
+}

@@ -1,0 +1,124 @@
+internal import CZooDNNL
+
+/// One convolution-like oneDNN primitive ready to run on one input shape: weights already
+/// reordered into the layout the primitive chose, plain NCHW user memories for input and output,
+/// and internal (blocked) memories with reorders where the primitive prefers another layout.
+final class DNNLConvPlan {
+    let primitive: DNNLPrimitive
+    let implementation: String
+    let outputShape: [Int]
+    private let userSrc: DNNLMemory
+    private let userDst: DNNLMemory
+    private let innerSrc: DNNLMemory?
+    private let innerDst: DNNLMemory?
+    private let srcIn: DNNLReorder?
+    private let dstIn: DNNLReorder?
+    private let dstOut: DNNLReorder?
+    private let weights: DNNLMemory
+    private let bias: DNNLMemory
+    private let context: String
+
+    /// Builds a plan.
+    ///
+    /// - Parameters:
+    ///   - opDesc: fills a oneDNN operation descriptor given src, weights, bias, dst descriptors
+    ///     (src/dst/weights in `dnnl_format_tag_any`), returning the status and the name of the call.
+    ///   - weightsDims / weightsTag: the user layout of `weightValues`.
+    ///   - postOps: ReLU after the op, and whether the destination's prior content is added first.
+    init(context: String, ctx: DNNLContext, inputShape: [Int], outputShape: [Int],
+         weightsDims: [Int], weightsTag: dnnl_format_tag_t, weightValues: [Float], biasValues: [Float],
+         sum: Bool, relu: Bool,
+         opDesc: (UnsafePointer<dnnl_memory_desc_t>, UnsafePointer<dnnl_memory_desc_t>,
+                  UnsafePointer<dnnl_memory_desc_t>, UnsafePointer<dnnl_memory_desc_t>) throws -> UnsafeMutableRawPointer) throws {
+        self.context = context
+        self.outputShape = outputShape
+        var srcAny = try DNNL.desc(inputShape, dnnl_format_tag_any, context: context)
+        var dstAny = try DNNL.desc(outputShape, dnnl_format_tag_any, context: context)
+        var wAny = try DNNL.desc(weightsDims, dnnl_format_tag_any, context: context)
+        var biasMD = try DNNL.desc([biasValues.count], dnnl_a, context: context)
+
+        let opDescPointer = try opDesc(&srcAny, &wAny, &biasMD, &dstAny)
+        defer { opDescPointer.deallocate() }
+
+        var attr: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", context)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var ops: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", context)
+        defer { dnnl_post_ops_destroy(ops) }
+        if sum { try dnnlCheck(dnnl_post_ops_append_sum(ops, 1.0), "dnnl_post_ops_append_sum", context) }
+        if relu {
+            try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1.0, dnnl_eltwise_relu, 0, 0),
+                          "dnnl_post_ops_append_eltwise", context)
+        }
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", context)
+
+        var pdHandle: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, UnsafeRawPointer(opDescPointer), attr, ctx.engine, nil),
+                      "dnnl_primitive_desc_create", context)
+        guard let pdHandle else { throw EngineError.dnnl(call: "dnnl_primitive_desc_create", status: -1, context: context) }
+        let pd = DNNLPrimitiveDesc(pdHandle)
+        implementation = pd.implementation
+        primitive = try DNNLPrimitive(pd, context: context)
+
+        guard let srcMD = pd.memoryDesc(dnnl_query_src_md), let dstMD = pd.memoryDesc(dnnl_query_dst_md),
+              let wMD = pd.memoryDesc(dnnl_query_weights_md) else {
+            throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
+        }
+        let plainTag = inputShape.count == 4 ? dnnl_nchw : dnnl_nc
+        let userSrcMD = try DNNL.desc(inputShape, plainTag, context: context)
+        let userDstMD = try DNNL.desc(outputShape, plainTag, context: context)
+        let userSrc = try DNNLMemory(userSrcMD, ctx, pointer: nil, context: context)
+        let userDst = try DNNLMemory(userDstMD, ctx, pointer: nil, context: context)
+        self.userSrc = userSrc
+        self.userDst = userDst
+        let innerSrc = DNNL.equal(srcMD, userSrcMD) ? nil : try DNNLMemory(srcMD, ctx, pointer: nil, context: context)
+        let innerDst = DNNL.equal(dstMD, userDstMD) ? nil : try DNNLMemory(dstMD, ctx, pointer: nil, context: context)
+        self.innerSrc = innerSrc
+        self.innerDst = innerDst
+        srcIn = try innerSrc.map { try DNNLReorder(userSrc, $0, ctx, context: context + " (input reorder)") }
+        dstIn = try innerDst.map { try DNNLReorder(userDst, $0, ctx, context: context + " (residual reorder)") }
+        dstOut = try innerDst.map { try DNNLReorder($0, userDst, ctx, context: context + " (output reorder)") }
+
+        // Weights: user layout -> the primitive's layout, once.
+        let userW = try DNNL.desc(weightsDims, weightsTag, context: context)
+        let weights = try DNNLMemory(wMD, ctx, pointer: nil, context: context)
+        self.weights = weights
+        try weightValues.withUnsafeBufferPointer { wb in
+            let raw = UnsafeMutableRawPointer(mutating: wb.baseAddress) ?? UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 4)
+            let from = try DNNLMemory(userW, ctx, pointer: raw, context: context)
+            try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
+        }
+        let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
+        self.bias = bias
+        biasValues.withUnsafeBytes { src in
+            if let base = src.baseAddress, let dst = dnnlData(bias) { dst.copyMemory(from: base, byteCount: src.count) }
+        }
+    }
+
+    /// Runs the op: `input` NCHW values; `output` NCHW storage of `outputShape`, which must hold
+    /// the residual when the plan sums.
+    func run(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, sum: Bool, ctx: DNNLContext) throws {
+        guard let inBase = input.baseAddress, let outBase = output.baseAddress else { return }
+        try userSrc.setData(UnsafeMutableRawPointer(mutating: inBase), context: context)
+        try userDst.setData(UnsafeMutableRawPointer(outBase), context: context)
+        let src = innerSrc ?? userSrc
+        let dst = innerDst ?? userDst
+        try srcIn?.run(ctx)
+        if sum { try dstIn?.run(ctx) }
+        try primitive.execute([
+            dnnl_exec_arg_t(arg: DNNLArg.src, memory: src.handle),
+            dnnl_exec_arg_t(arg: DNNLArg.weights, memory: weights.handle),
+            dnnl_exec_arg_t(arg: DNNLArg.bias, memory: bias.handle),
+            dnnl_exec_arg_t(arg: DNNLArg.dst, memory: dst.handle),
+        ], on: ctx, context: context)
+        try dstOut?.run(ctx)
+    }
+}
+
+/// The data pointer of a oneDNN memory.
+func dnnlData(_ memory: DNNLMemory) -> UnsafeMutableRawPointer? {
+    var p: UnsafeMutableRawPointer?
+    guard dnnl_memory_get_data_handle(memory.handle, &p) == dnnl_success else { return nil }
+    return p
+}

@@ -1,0 +1,60 @@
+internal import CZooDNNL
+
+/// A fully connected layer (PyTorch `Linear`, `y = x W^T + b`) as one oneDNN sgemm over all rows,
+/// with optional ReLU.
+///
+/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`.
+public final class Linear {
+    /// Weight `[out, in]`.
+    public let weight: Tensor
+    /// Bias `[out]`.
+    public let bias: Tensor
+    public let relu: Bool
+    public let name: String
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    /// A linear layer with the given parameters.
+    public init(weight: Tensor, bias: Tensor?, relu: Bool = false, name: String = "Linear") {
+        precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")
+        self.weight = weight
+        self.bias = bias ?? Tensor(shape: [weight.shape[0]])
+        precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
+        self.relu = relu
+        self.name = name
+    }
+
+    /// Loads `prefix.weight` (`[out, in]`, `out = -1` takes the file's) and `prefix.bias`.
+    public convenience init(_ weights: StateDict, _ prefix: String, in inFeatures: Int, out outFeatures: Int, relu: Bool = false) throws {
+        let w = try weights.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
+        let b = try weights.tensor(prefix + ".bias", shape: [w.shape[0]])
+        self.init(weight: w, bias: b, relu: relu, name: prefix)
+    }
+
+    /// Applies the layer to every row of `input` (`[R, ...]` with `in` values per row).
+    public func forward(_ input: Tensor) throws -> Tensor {
+        let rows = input.shape.first ?? 0
+        guard input.rank >= 1, rows * inFeatures == input.count else {
+            throw EngineError.inputShape(layer: name, expected: "[R, \(inFeatures)] (flattened)", actual: input.shape)
+        }
+        let n = outFeatures, k = inFeatures
+        // Start from the bias in every row, then C = 1 * A * B^T + 1 * C.
+        var out = [Float](repeating: 0, count: rows * n)
+        for r in 0..<rows { out.replaceSubrange(r * n..<(r + 1) * n, with: bias.scalars) }
+        if rows > 0, k > 0 {
+            let status = input.withUnsafeBufferPointer { a in
+                weight.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { c in
+                        dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")),
+                                   dnnl_dim_t(rows), dnnl_dim_t(n), dnnl_dim_t(k), 1.0,
+                                   a.baseAddress, dnnl_dim_t(k), b.baseAddress, dnnl_dim_t(k), 1.0,
+                                   c.baseAddress, dnnl_dim_t(n))
+                    }
+                }
+            }
+            try dnnlCheck(status, "dnnl_sgemm", "Linear \(name) on input \(input.shape)")
+        }
+        if relu { out.withUnsafeMutableBufferPointer { Activations.reluInPlace($0) } }
+        return Tensor(shape: [rows, n], scalars: out)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Why an image could not be read or prepared. Each message is one line naming the file and
+/// the problem.
+public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file could not be read from disk.
+    case unreadable(file: String, reason: String)
+    /// The first bytes are neither a PNG nor a JPEG signature.
+    case unknownFormat(file: String, firstBytes: String)
+    /// The decoder rejected the data (corrupt stream, bad CRC, ...).
+    case corrupt(file: String, format: String, reason: String)
+    /// The data ends before the image does.
+    case truncated(file: String, format: String, reason: String)
+    /// A valid file this decoder does not handle (e.g. a CMYK JPEG).
+    case unsupported(file: String, format: String, reason: String)
+    /// `INPUT.FORMAT` names a channel order other than BGR or RGB.
+    case unsupportedChannelOrder(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason):
+            return "cannot read image \(file): \(reason); check the path and its permissions"
+        case let .unknownFormat(file, firstBytes):
+            return "image \(file) is neither PNG nor JPEG (first bytes \(firstBytes)); convert it to PNG or JPEG"
+        case let .corrupt(file, format, reason):
+            return "\(format) image \(file) is corrupt: \(reason); re-export or replace the file"
+        case let .truncated(file, format, reason):
+            return "\(format) image \(file) is truncated: \(reason); the file is incomplete, fetch or copy it again"
+        case let .unsupported(file, format, reason):
+            return "\(format) image \(file) is not supported: \(reason); convert it to an 8-bit RGB PNG or JPEG"
+        case let .unsupportedChannelOrder(format):
+            return "INPUT.FORMAT '\(format)' is not supported; use BGR or RGB"
+        }
+    }
+}

@@ -1,0 +1,1 @@
+./gen_html_table.py --config 'new_baselines/*R_50*' 'new_baselines/*R_101*' 'new_baselines/*regnetx*' 'new_baselines/*regnety*' --name R50-FPN R50-FPN R50-FPN R101-FPN R101-FPN R101-FPN regnetx_4gf_dds_FPN regnetx_4gf_dds_FPN regnetx_4gf_dds_FPN regnety_4gf_dds_FPN regnety_4gf_dds_FPN regnety_4gf_dds_FPN --fields epochs train_speed_im inference_speed box_AP mask_AP
