@@ -122,10 +122,10 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def error(self, status, rng):
+        self.record(status, 0, rng)
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
-        self.record(status, 0, rng)
 
 
 def main():

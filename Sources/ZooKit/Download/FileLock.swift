@@ -6,16 +6,23 @@ final class FileLock {
     let path: String
     private var fd: Int32
 
-    /// Blocks until the lock on `path` (created if absent) is ours.
+    /// Waits until the lock on `path` (created if absent) is ours; Ctrl-C while waiting throws
+    /// `DownloadError.interrupted` (polling, because the SIGINT handler keeps flock from returning EINTR).
     init(path: String) throws {
         self.path = path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw DownloadError.io(operation: "open lock", path: path, errno: errno) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
-            close(fd)
-            throw DownloadError.io(operation: "flock", path: path, errno: code)
+            guard code == EWOULDBLOCK || code == EINTR else {
+                close(fd)
+                throw DownloadError.io(operation: "flock", path: path, errno: code)
+            }
+            if Interrupts.isInterrupted {
+                close(fd)
+                throw DownloadError.interrupted(url: "waiting for another zoo fetch", partial: path)
+            }
+            usleep(50_000)
         }
     }
 
