@@ -40,7 +40,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
         case let .checksumMismatch(url, expected, actual):
             return "checksum mismatch for \(url): md5 \(actual) does not start with \(expected) (from the file name); the download was deleted, run zoo fetch again or use --mirror URL"
         case let .pinMismatch(url, expected, actual):
-            return "checksum mismatch for \(url): sha256 \(actual) differs from \(expected) pinned by its first download; the file was deleted; if the new file is right, run zoo cache rm for it first"
+            return "checksum mismatch for \(url): sha256 \(actual) differs from \(expected) pinned by its first download; the new download was deleted; if it is right, run zoo cache rm for this model first"
         case let .offlineMiss(url, path):
             return "offline: \(path) is not in the cache (from \(url)); run zoo fetch without --offline / ZOO_OFFLINE to download it"
         case let .interrupted(url, partial):

@@ -19,11 +19,12 @@ public struct DownloadResult: Sendable {
 /// verified file into place. Knows nothing of the index or the cache manifest.
 public enum Downloader {
     /// Downloads `url` to `destination` (its folder is created). `md5Prefix`, if given, must start the
-    /// file's md5; on a mismatch the partial file is deleted and nothing appears at `destination`.
-    public static func download(url: String, to destination: URL, md5Prefix: String?, options: FetchOptions,
+    /// file's md5, and `sha256`, if given, must be its sha256; on a mismatch the partial file is
+    /// deleted and `destination` is left as it was.
+    public static func download(url: String, to destination: URL, md5Prefix: String?, sha256: String? = nil, options: FetchOptions,
                                 progress: ((_ done: Int64, _ total: Int64?) -> Void)? = nil) throws -> DownloadResult {
         do {
-            return try attempts(url: url, to: destination, md5Prefix: md5Prefix, options: options, progress: progress)
+            return try attempts(url: url, to: destination, md5Prefix: md5Prefix, sha256: sha256, options: options, progress: progress)
         } catch {
             // A partial file worth resuming stays; an empty one (404, refused connection) does not.
             let part = URL(fileURLWithPath: destination.path + ".part")
@@ -32,7 +33,7 @@ public enum Downloader {
         }
     }
 
-    private static func attempts(url: String, to destination: URL, md5Prefix: String?, options: FetchOptions,
+    private static func attempts(url: String, to destination: URL, md5Prefix: String?, sha256: String?, options: FetchOptions,
                                  progress: ((_ done: Int64, _ total: Int64?) -> Void)?) throws -> DownloadResult {
         let folder = destination.deletingLastPathComponent()
         do {
@@ -87,6 +88,10 @@ public enum Downloader {
                 if let md5Prefix, !digests.md5.hasPrefix(md5Prefix.lowercased()) {
                     unlink(part)
                     throw DownloadError.checksumMismatch(url: url, expectedPrefix: md5Prefix, actual: digests.md5)
+                }
+                if let sha256, digests.sha256 != sha256.lowercased() {
+                    unlink(part)
+                    throw DownloadError.pinMismatch(url: url, expected: sha256, actual: digests.sha256)
                 }
                 guard rename(part, destination.path) == 0 else {
                     throw DownloadError.io(operation: "rename", path: destination.path, errno: errno)

@@ -26,7 +26,7 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
     let lock = try FileLock(path: destination.path + ".lock")
     defer { lock.unlock() }
     if options.force {
-        unlink(destination.path)
+        // Start from zero; the old file stays until a verified new one replaces it.
         unlink(destination.path + ".part")
     } else {
         // Another process may have finished it while we waited for the lock.
@@ -37,14 +37,11 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
     let board = options.progress
     let line = board?.addLine(name)
     defer { if let line { board?.finish(line) } }
-    let result = try Downloader.download(url: options.sourceURL(for: url), to: destination, md5Prefix: md5Prefix, options: options) { done, total in
+    let result = try Downloader.download(url: options.sourceURL(for: url), to: destination, md5Prefix: md5Prefix,
+                                         sha256: md5Prefix == nil ? pin : nil, options: options) { done, total in
         if let line { board?.update(line, done: done, total: total) }
     }
     if md5Prefix == nil {
-        if let pin, pin != result.digests.sha256 {
-            unlink(destination.path)
-            throw DownloadError.pinMismatch(url: url, expected: pin, actual: result.digests.sha256)
-        }
         if pin == nil, announcePin {
             options.note?("note: \(name) has no md5 in its name; pinned by the sha256 of this first download (\(result.digests.sha256))")
         }

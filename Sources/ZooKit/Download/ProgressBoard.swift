@@ -77,7 +77,7 @@ public final class ProgressBoard: @unchecked Sendable {
         if let total = line.total, total > 0 {
             text += " / \(formatBytes(total)) (\(Int(Double(line.done) * 100 / Double(total)))%)"
         }
-        text += "  \(formatBytes(Int64(rate)))/s"
+        if rate > 0 { text += "  \(formatBytes(Int64(rate)))/s" }
         if line.finished {
             text += "  done"
         } else if let total = line.total, rate > 0, total > line.done {

@@ -221,7 +221,9 @@ struct DownloaderTests {
             return
         }
         #expect(expected == record.sha256)
-        #expect(!FileManager.default.fileExists(atPath: file.path))
+        // The pinned file stays; the refused download leaves nothing behind.
+        #expect(try Data(contentsOf: file) == Data("first version".utf8))
+        #expect(!FileManager.default.fileExists(atPath: file.path + ".part"))
     }
 
     @Test("a file:// mirror works, and a missing file there is a clear error")
