@@ -15,6 +15,7 @@ Modes (each counts the requests per full path, so a fault can hit only the first
   forbidden 403
   stall     first request: sends ~25% of the body then stops sending (no bytes) for 60 s
   slow      ~1 MB/s, honours Range (for Ctrl-C and concurrency tests)
+  redirect  302 to the same path under /ok/
 Every request is logged, before its body is sent, as one JSON line {path, range, status, sent}
 (sent: the body bytes the server is about to send) in ROOT/_requests.jsonl, and GET /_log returns
 the same as a JSON list.
@@ -65,6 +66,13 @@ class Handler(BaseHTTPRequestHandler):
         file = os.path.join(ROOT, name)
         if mode == "missing" or not os.path.isfile(file) or len(parts) < 2:
             return self.error(404, rng)
+        if mode == "redirect":
+            self.record(302, 0, rng)
+            self.send_response(302)
+            self.send_header("Location", "/ok/" + "/".join(parts[1:]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if mode == "forbidden":
             return self.error(403, rng)
         if mode == "flaky503" and count <= 2:

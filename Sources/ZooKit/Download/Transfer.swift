@@ -26,7 +26,9 @@ final class Transfer {
     /// Bytes already in the partial file (and already fed to the digests) when this attempt started.
     private(set) var offset: Int64
     private(set) var md5: StreamingDigest
+    /// The sha256 as of the end of `run()` (fed on a `HashWorker` thread while the transfer runs).
     private(set) var sha256: StreamingDigest
+    private var shaWorker: HashWorker?
     /// Bytes this attempt received from the network (for tests and the benchmark).
     private(set) var received: Int64 = 0
     /// True if the server ignored the Range request and the file was started over.
@@ -77,7 +79,10 @@ final class Transfer {
 
     /// Runs the attempt to its end.
     func run() -> TransferOutcome {
+        shaWorker = HashWorker(digest: sha256)
         let (code, message) = withExtendedLifetime(self) { easy.perform() }
+        if let worker = shaWorker { sha256 = worker.finish() }
+        shaWorker = nil
         if let failure { return failure }
         if code == CURLE_OK { return .complete }
         if code == CURLE_ABORTED_BY_CALLBACK, Interrupts.isInterrupted { return .interrupted }
@@ -123,6 +128,8 @@ final class Transfer {
             do {
                 md5 = try StreamingDigest(.md5)
                 sha256 = try StreamingDigest(.sha256)
+                _ = shaWorker?.finish()
+                shaWorker = HashWorker(digest: sha256)
             } catch {
                 failure = .localError(error as? DownloadError ?? .crypto(call: "EVP_MD_CTX_new"))
                 return false
@@ -147,8 +154,8 @@ final class Transfer {
             }
             written += n
         }
+        shaWorker?.submit(bytes)
         md5.update(bytes)
-        sha256.update(bytes)
         offset += Int64(bytes.count)
         received += Int64(bytes.count)
         return true

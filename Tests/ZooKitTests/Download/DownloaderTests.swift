@@ -81,6 +81,14 @@ struct DownloaderTests {
         #expect(requests.first?.status == 200)
     }
 
+    @Test("redirects are followed")
+    func redirect() throws {
+        let url = zooURL("redirect")
+        let file = try fetchWeights(url: url, md5Prefix: TestCheckpoint.prefix, options: options("redirect"))
+        #expect(try Data(contentsOf: file) == data)
+        #expect(try server.requests(containing: pathFragment(url)).map(\.status) == [302, 200])
+    }
+
     @Test("503 twice, then success, after retries")
     func retriesOn503() throws {
         let url = zooURL("flaky")
