@@ -17,7 +17,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "A zoo id or config path, or a .pkl / .safetensors weights file.")
     var model: String
 
-    @Argument(help: "Image files (JPEG or PNG).")
+    @Argument(help: "Image files (JPEG or PNG), folders (walked for .jpg/.jpeg/.png) or quoted globs ('photos/**/*.jpg').")
     var images: [String]
 
     @Option(help: ArgumentHelp("A detectron2 YAML config (with _BASE_ files beside it).", valueName: "file.yaml"))
@@ -43,8 +43,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Use oneDNN's Winograd kernels for the 3x3 stride-1 convolutions.")
     var winograd = false
 
-    @Flag(help: "Print nothing but errors.")
-    var quiet = false
+    @OptionGroup var batch: BatchOptions
 
     @OptionGroup var index: IndexOptions
 
@@ -54,6 +53,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        let quiet = batch.quiet
+        let inputs = try batch.inputs(images)
         let zooIndex = try index.load()
         var overrides: [String: ConfigValue] = [:]
         if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
@@ -64,70 +65,64 @@ struct RunCommand: ParsableCommand {
             weightsForEntry: { entry in try WeightsFetcher.localWeights(for: entry, quiet: quiet) })
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if !loaded.network.unusedWeights.isEmpty && !quiet {
-            FileHandle.standardError.write(Data(
-                "zoo: warning: \(loaded.weightsFile.lastPathComponent): keys not used by the model: \(loaded.network.unusedWeights.joined(separator: ", "))\n".utf8))
+            let keys = loaded.network.unusedWeights.joined(separator: ", ")
+            Self.stderr("zoo: warning: \(loaded.weightsFile.lastPathComponent): keys not used by the model: \(keys)")
         }
-        if !quiet {
-            FileHandle.standardError.write(Data(String(format: "zoo: loaded %@ in %.2f s\n", loaded.name, loadSeconds).utf8))
-        }
-        let format = loaded.network.config.input.format
-        let jsonOut = try json.map { try JSONLinesFile(path: $0) }
+        if !quiet { Self.stderr(String(format: "zoo: loaded %@ in %.2f s", loaded.name, loadSeconds)) }
+
         let outputDir = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
         if let outputDir { try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true) }
         let visualizer = Visualizer(metadata: VisualizationMetadata(dataset: loaded.dataset))
+        let format = loaded.network.config.input.format
 
-        var failures = 0
-        for path in images {
-            do {
-                let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path), format: format)
-                let prediction = try loaded.network.predict(image)
-                let record = PredictionRecord(
-                    prediction: prediction, config: loaded.network.config, model: loaded.name,
-                    weights: loaded.weightsFile.lastPathComponent, configName: loaded.configName, image: path,
-                    classNames: loaded.classNames)
-                try jsonOut?.append(try record.jsonLine())
-                var pictureNote = ""
-                if let outputDir {
-                    let rgb = image.converted(to: .rgb)
-                    let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
-                    let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                    let target = outputDir.appendingPathComponent(stem + ".png")
-                    try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
-                    pictureNote = " -> \(target.path)"
-                }
-                if !quiet && (json == nil || output != nil) {
-                    let n = prediction.detections.count
-                    print(String(format: "%@: %d instance%@ in %.2f s%@", path, n, n == 1 ? "" : "s",
-                                 prediction.times.total, pictureNote))
-                }
-            } catch {
-                failures += 1
-                FileHandle.standardError.write(Data("zoo: \(path): \(error)\n".utf8))
+        /// One image: predict, draw, summarise; returns its JSON line.
+        func process(_ input: ImageInput) throws -> Data {
+            let image = try ImageDecoder.decode(contentsOf: input.url, format: format)
+            let prediction = try loaded.network.predict(image)
+            let record = PredictionRecord(
+                prediction: prediction, config: loaded.network.config, model: loaded.name,
+                weights: loaded.weightsFile.lastPathComponent, configName: loaded.configName, image: input.path,
+                classNames: loaded.classNames)
+            var pictureNote = ""
+            if let outputDir {
+                let rgb = image.converted(to: .rgb)
+                let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
+                let stem = input.url.deletingPathExtension().lastPathComponent
+                let target = outputDir.appendingPathComponent(stem + ".png")
+                try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
+                pictureNote = " -> \(target.path)"
             }
-        }
-        if failures > 0 { throw ExitCode(1) }
-    }
-}
-
-/// Appends lines to a file, flushing each, so a crash loses at most the line in progress.
-final class JSONLinesFile {
-    private let handle: FileHandle
-
-    init(path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("cannot create \(path)")
+            if !quiet && (json == nil || inputs.count == 1) {
+                let n = prediction.detections.count
+                print(String(format: "%@: %d instance%@ in %.2f s%@", input.path, n, n == 1 ? "" : "s",
+                             prediction.times.total, pictureNote))
             }
+            return try record.jsonLine()
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.truncate(atOffset: 0)
+
+        if let json {
+            let summary = try BatchRunner.run(images: inputs, shard: try batch.shard, resume: batch.resume,
+                                              output: URL(fileURLWithPath: json), quiet: quiet, body: process)
+            if !quiet {
+                Self.stderr("zoo: \(summary.succeeded) done, \(summary.skipped) skipped, \(summary.failed) failed -> \(json)")
+            }
+            if summary.interrupted { throw ExitCode(130) }
+            if summary.failed > 0 { throw ExitCode(1) }
+        } else {
+            var failures = 0
+            for input in try batch.shard.select(inputs) {
+                do { _ = try process(input) } catch {
+                    failures += 1
+                    Self.stderr("zoo: \(input.path): \(error)")
+                }
+            }
+            if failures > 0 { throw ExitCode(1) }
+        }
     }
 
-    func append(_ line: Data) throws {
-        try handle.write(contentsOf: line + Data("\n".utf8))
+    static func stderr(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
-
-    deinit { try? handle.close() }
 }
 
 extension VisualizationMetadata {

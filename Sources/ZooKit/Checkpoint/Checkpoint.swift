@@ -1,38 +1,21 @@
 import Foundation
 
-/// Where a checkpoint's weights came from.
-public indirect enum CheckpointLayout: Sendable, Equatable, CustomStringConvertible {
-    /// A detectron2 model-zoo `.pkl`: `{"model": {name: array}, "__author__": ...}`, names as-is.
-    case detectron2
-    /// A Detectron1 / Caffe2 `.pkl` (`{"blobs": {c2_name: array}}` or a flat dict), renamed.
-    case detectron
-    /// A safetensors file; `source` is the layout of the `.pkl` it was converted from, if recorded.
-    case safetensors(source: CheckpointLayout?)
+/// The container a checkpoint file uses; its naming is a `CheckpointLayout`.
+public enum CheckpointFormat: String, Sendable, Equatable {
+    /// A Python pickle (`.pkl`), read by `PickleReader`.
+    case pickle
+    /// A safetensors file (`.safetensors`), memory-mapped by `SafetensorsFile`.
+    case safetensors
+}
 
-    /// `detectron2`, `detectron (caffe2)`, `safetensors (from detectron2)`, ...
-    public var description: String {
+extension CheckpointLayout {
+    /// What `zoo inspect` prints: `detectron2`, `detectron (caffe2)`, ...
+    public var displayName: String {
         switch self {
         case .detectron2: return "detectron2"
         case .detectron: return "detectron (caffe2)"
-        case let .safetensors(source?): return "safetensors (from \(source))"
-        case .safetensors(nil): return "safetensors"
-        }
-    }
-
-    /// The value recorded in converted files' `source_layout` metadata.
-    var metadataValue: String {
-        switch self {
-        case .detectron2: return "detectron2"
-        case .detectron: return "detectron"
-        case .safetensors: return "safetensors"
-        }
-    }
-
-    init?(metadataValue: String) {
-        switch metadataValue {
-        case "detectron2": self = .detectron2
-        case "detectron": self = .detectron
-        default: return nil
+        case .detectron2ImageNet: return "caffe2 imagenet backbone"
+        case .torchvision: return "torchvision (converted by detectron2)"
         }
     }
 }
@@ -41,8 +24,12 @@ public indirect enum CheckpointLayout: Sendable, Equatable, CustomStringConverti
 public struct LoadedWeights: Sendable {
     /// detectron2 state-dict key -> float32 values (`backbone.bottom_up.res2.0.conv1.weight`, ...).
     public var tensors: [String: Tensor]
-    /// The file's layout.
+    /// How the source checkpoint named its tensors (for a safetensors file written by zoo, the
+    /// layout of the `.pkl` it was converted from, recorded in its metadata; names are
+    /// detectron2's either way).
     public var layout: CheckpointLayout
+    /// Pickle or safetensors.
+    public var format: CheckpointFormat
     /// The keys in file order.
     public var names: [String]
 }
@@ -51,8 +38,10 @@ public struct LoadedWeights: Sendable {
 public struct CheckpointContents: Sendable {
     /// detectron2 key and array, in the file's order.
     public var arrays: [(name: String, array: CheckpointArray)]
-    /// The file's layout.
+    /// How the source checkpoint named its tensors (see `LoadedWeights.layout`).
     public var layout: CheckpointLayout
+    /// Pickle or safetensors.
+    public var format: CheckpointFormat
     /// For Caffe2 files: detectron2 key -> original blob name (synthesised FrozenBN statistics
     /// map to the `_bn_s` blob they belong to).
     public var sourceNames: [String: String]
@@ -67,16 +56,18 @@ public enum Checkpoint {
     /// detectron2-named weights from a .pkl (zoo or Detectron/Caffe2 layout) or .safetensors.
     ///
     /// Caffe2 files are renamed as detectron2's `c2_model_loading.py` does, with the background
-    /// rows of `cls_score`/`bbox_pred`/mask predictor fixed, full keys for the R-CNN FPN and C4
-    /// families, and `norm.running_mean = 0`, `norm.running_var = 1` for every AffineChannel
-    /// (`_bn_s`/`_bn_b`) pair, which is what `FrozenBatchNorm2d` fills in for a state dict
-    /// without them.
+    /// rows of `cls_score`/`bbox_pred`/mask predictor fixed, and `norm.running_mean = 0`,
+    /// `norm.running_var = 1` for every AffineChannel (`_bn_s`/`_bn_b`) pair, which is what
+    /// `FrozenBatchNorm2d` fills in for a state dict without them. Detection files (`"blobs"`)
+    /// get full keys for the R-CNN FPN and C4 families; flat backbone files
+    /// (`.detectron2ImageNet`) keep the renamed short keys (`res2.0.conv1.weight`), which the
+    /// model matches with `C2NameMapping.alignC2Names`.
     public static func loadWeights(from url: URL) throws -> LoadedWeights {
         let contents = try readArrays(from: url)
         var tensors: [String: Tensor] = [:]
         tensors.reserveCapacity(contents.arrays.count)
         for (name, array) in contents.arrays { tensors[name] = try array.floatTensor() }
-        return LoadedWeights(tensors: tensors, layout: contents.layout, names: contents.arrays.map(\.name))
+        return LoadedWeights(tensors: tensors, layout: contents.layout, format: contents.format, names: contents.arrays.map(\.name))
     }
 
     /// The arrays of `url` with detectron2 names (see `loadWeights`), without float conversion.
@@ -84,9 +75,9 @@ public enum Checkpoint {
         switch try fileKind(url) {
         case .safetensors:
             let file = try SafetensorsFile(contentsOf: url)
-            let source = file.metadata["source_layout"].flatMap(CheckpointLayout.init(metadataValue:))
+            let layout = file.metadata["source_layout"].flatMap(CheckpointLayout.init(rawValue:)) ?? .detectron2
             let arrays = try file.names.map { ($0, try file.array($0)) }
-            return CheckpointContents(arrays: arrays, layout: .safetensors(source: source), sourceNames: [:], notes: [], metadata: file.metadata)
+            return CheckpointContents(arrays: arrays, layout: layout, format: .safetensors, sourceNames: [:], notes: [], metadata: file.metadata)
         case .pickle:
             let document = try PickleReader.read(contentsOf: url)
             return try PickleCheckpoint.contents(of: document, file: url.path)

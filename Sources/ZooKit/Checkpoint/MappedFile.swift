@@ -10,8 +10,9 @@ import Darwin
 /// Read-only memory maps of checkpoint files and atomic writes of new ones.
 enum MappedFile {
     /// The contents of `url`, memory-mapped read-only; the mapping lives as long as the returned
-    /// `Data` (and every slice of it) does.
-    static func map(_ url: URL) throws -> Data {
+    /// `Data` (and every slice of it) does. `sequential` asks the kernel to read ahead, for
+    /// callers that will touch every byte (conversion).
+    static func map(_ url: URL, sequential: Bool = false) throws -> Data {
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -29,6 +30,10 @@ enum MappedFile {
         if size == 0 { return Data() }
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
             throw CheckpointError.io(file: path, detail: "mmap of \(size) bytes failed: \(errnoText())")
+        }
+        if sequential {
+            _ = madvise(address, size, MADV_SEQUENTIAL)
+            _ = madvise(address, size, MADV_WILLNEED)
         }
         return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in
             _ = munmap(pointer, count)

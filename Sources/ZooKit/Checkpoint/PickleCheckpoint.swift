@@ -15,7 +15,9 @@ enum PickleCheckpoint {
             let arrays = try namedArrays(modelDict, document: document, file: file, prefix: "model.")
             var metadata: [String: String] = [:]
             metadata["__author__"] = document.string(author)
-            return CheckpointContents(arrays: arrays, layout: .detectron2, sourceNames: [:], notes: [], metadata: metadata)
+            // tools/convert-torchvision-to-d2.py writes "__author__": "torchvision".
+            let layout: CheckpointLayout = metadata["__author__"] == "torchvision" ? .torchvision : .detectron2
+            return CheckpointContents(arrays: arrays, layout: layout, format: .pickle, sourceNames: [:], notes: [], metadata: metadata)
         }
         // Caffe2 / Detectron1: detection models have "blobs", ImageNet models are flat.
         var blobs = root
@@ -34,7 +36,7 @@ enum PickleCheckpoint {
             kept.set(key, value)
         }
         let arrays = try namedArrays(kept, document: document, file: file, prefix: prefix)
-        var contents = try convertC2(arrays, file: file)
+        var contents = try convertC2(arrays, file: file, fullKeys: !prefix.isEmpty)
         if momentum > 0 { contents.notes.insert("dropped \(momentum) *_momentum blobs", at: 0) }
         return contents
     }
@@ -55,9 +57,9 @@ enum PickleCheckpoint {
         return result
     }
 
-    /// Renames Caffe2 blobs, fixes the background rows, adds FrozenBN statistics, and prefixes
-    /// the full detectron2 keys.
-    static func convertC2(_ blobs: [(name: String, array: CheckpointArray)], file: String) throws -> CheckpointContents {
+    /// Renames Caffe2 blobs, fixes the background rows, adds FrozenBN statistics, and (detection
+    /// models, `fullKeys`) prefixes the full detectron2 keys.
+    static func convertC2(_ blobs: [(name: String, array: CheckpointArray)], file: String, fullKeys: Bool) throws -> CheckpointContents {
         var renamedBlobs: [(renamed: String, blob: String, array: CheckpointArray)] = []
         var seen: [String: String] = [:]
         // detectron2 processes sorted(weights.keys()); file order is kept here for readability.
@@ -83,7 +85,7 @@ enum PickleCheckpoint {
                 array = try rotateFirstRowToEnd(array, file: file, blob: blob)
                 fixed += 1
             }
-            let key = C2NameMapping.detectron2Key(forRenamed: renamed, fpn: fpn)
+            let key = fullKeys ? C2NameMapping.detectron2Key(forRenamed: renamed, fpn: fpn) : renamed
             arrays.append((key, array))
             sourceNames[key] = blob
         }
@@ -104,7 +106,9 @@ enum PickleCheckpoint {
         if added > 0 {
             notes.append("added running_mean = 0, running_var = 1 for \(added) AffineChannel norms (FrozenBatchNorm2d's defaults)")
         }
-        return CheckpointContents(arrays: arrays, layout: .detectron, sourceNames: sourceNames, notes: notes, metadata: [:])
+        return CheckpointContents(
+            arrays: arrays, layout: fullKeys ? .detectron : .detectron2ImageNet, format: .pickle,
+            sourceNames: sourceNames, notes: notes, metadata: [:])
     }
 
     /// `array[rows:]` along the first axis.

@@ -43,10 +43,10 @@ extension ZooEntry {
             }
             kind = parsed
         }
-        var layout = ZooCheckpointLayout.detectron2
+        var layout = CheckpointLayout.detectron2
         if let l = try string("layout", required: false) {
-            guard let parsed = ZooCheckpointLayout(rawValue: l) else {
-                throw fail("layout", "unknown layout \"\(l)\" (valid: \(ZooCheckpointLayout.allCases.map(\.rawValue).joined(separator: ", ")))")
+            guard let parsed = CheckpointLayout(rawValue: l) else {
+                throw fail("layout", "unknown layout \"\(l)\" (valid: \(CheckpointLayout.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             layout = parsed
         }

@@ -62,7 +62,7 @@ public struct ZooEntry: Sendable, Equatable {
     /// The training `metrics.json` URL, where published.
     public var metricsURL: String?
     /// How the weights file names and stores its tensors.
-    public var layout: ZooCheckpointLayout
+    public var layout: CheckpointLayout
     /// Free-form facts (e.g. "needs precomputed proposals").
     public var notes: [String]
     /// Resolved detectron2 config values (after the `_BASE_` chain) that differ from
@@ -81,7 +81,7 @@ public struct ZooEntry: Sendable, Equatable {
 
     public init(id: String, kind: Kind = .model, config: String, name: String? = nil, task: String = "", dataset: String? = nil,
                 architecture: Architecture = Architecture(), metrics: [String: IndexValue] = [:], weightsURL: String,
-                md5Prefix: String? = nil, metricsURL: String? = nil, layout: ZooCheckpointLayout = .detectron2, notes: [String] = [],
+                md5Prefix: String? = nil, metricsURL: String? = nil, layout: CheckpointLayout = .detectron2, notes: [String] = [],
                 inference: [String: IndexValue] = [:], hasInferenceSettings: Bool = false, source: String = "embedded") {
         self.id = id
         self.kind = kind

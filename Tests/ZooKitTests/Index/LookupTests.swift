@@ -20,6 +20,8 @@ import Testing
         #expect(try index.lookup("detectron2://ImageNetPretrained/MSRA/R-50.pkl").id == "MSRA/R-50")
         #expect(try index.lookup("MSRA/R-50").layout == .detectron2ImageNet)
         #expect(try index.lookup("e2e_mask_rcnn_R-50-FPN_1x").layout == .detectron)
+        #expect(try index.lookup("137849600").layout == .detectron2)
+        #expect(try index.lookup("torchvision/R-50").layout == .torchvision)
     }
 
     @Test func ambiguousNameListsTheCandidates() {

@@ -25,8 +25,6 @@ public struct PickleError: Error, CustomStringConvertible, Sendable, Equatable {
         case unsupportedDType(String)
         /// Array bytes that do not match dtype and shape.
         case badArray(detail: String)
-        /// STOP left no value, or data follows where none may.
-        case badStop(String)
     }
 
     /// The file path or a label.
@@ -68,8 +66,6 @@ public struct PickleError: Error, CustomStringConvertible, Sendable, Equatable {
             what = "numpy dtype '\(code)' is not a numeric type checkpoints use; re-save the array as float32"
         case let .badArray(detail):
             what = "numpy array: \(detail); \(corrupt)"
-        case let .badStop(detail):
-            what = "\(detail); \(corrupt)"
         }
         return "\(file): byte \(offset): \(what)"
     }

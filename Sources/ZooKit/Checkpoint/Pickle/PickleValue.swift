@@ -103,15 +103,20 @@ public enum PickleGlobal: Sendable, Equatable {
     }
 }
 
-/// A dict in insertion order; string keys replace earlier equal keys as in Python.
+/// A dict in insertion order; string keys replace earlier equal keys as in Python (up to
+/// `indexedKeyLimit` bytes; longer keys are kept as separate entries).
 public struct PickleDict: Sendable {
     /// Keys and values in insertion order.
     public private(set) var items: [(key: PickleValue, value: PickleValue)] = []
     private var stringIndex: [String: Int] = [:]
 
+    /// Keys longer than this are not deduplicated, so a hostile pickle cannot make every
+    /// SETITEM hash a huge string (checkpoint keys are short).
+    static let indexedKeyLimit = 4096
+
     /// `self[key] = value`.
     mutating func set(_ key: PickleValue, _ value: PickleValue) {
-        if case let .string(text) = key {
+        if case let .string(text) = key, text.raw.count <= PickleDict.indexedKeyLimit {
             let name = text.string
             if let index = stringIndex[name] {
                 items[index].value = value

@@ -1,5 +1,5 @@
 /// How the tensors are named and stored in an entry's weights file.
-public enum ZooCheckpointLayout: String, CaseIterable, Sendable {
+public enum CheckpointLayout: String, CaseIterable, Sendable {
     /// detectron2 model zoo output: a pickled dict with "model" (numpy arrays under detectron2's
     /// module names, e.g. `backbone.fpn_lateral2.weight`) and "__author__".
     case detectron2 = "detectron2"

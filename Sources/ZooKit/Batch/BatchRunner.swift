@@ -1,0 +1,111 @@
+import Foundation
+
+/// What a batch run did.
+public struct BatchSummary: Sendable, Equatable {
+    /// Images in this shard of the batch.
+    public var selected: Int
+    /// Images skipped because the output already held their line (`resume`).
+    public var skipped: Int
+    /// Images whose line this run wrote.
+    public var succeeded: Int
+    /// Images that failed (each reported on stderr).
+    public var failed: Int
+    /// Whether Ctrl-C stopped the run before every image was tried.
+    public var interrupted: Bool
+
+    /// Images neither done nor failed: left for a rerun with `resume`.
+    public var remaining: Int { selected - skipped - succeeded - failed }
+
+    public init(selected: Int, skipped: Int, succeeded: Int, failed: Int, interrupted: Bool) {
+        self.selected = selected
+        self.skipped = skipped
+        self.succeeded = succeeded
+        self.failed = failed
+        self.interrupted = interrupted
+    }
+}
+
+/// Runs one computation per image over a batch: sharding, skipping images already done, one JSON
+/// line written per image as it finishes, a progress bar, per-image errors that do not stop the
+/// batch, and Ctrl-C that stops it between images.
+public enum BatchRunner {
+    /// Runs `body` on this shard's images not yet in `output`, appending each returned line.
+    ///
+    /// - Parameters:
+    ///   - images: the whole batch in its deterministic order (`ImageInputs.expand`).
+    ///   - shard: which part of the batch this process takes.
+    ///   - resume: keep `output` and skip the images it holds; otherwise start it empty.
+    ///   - output: the JSON Lines file.
+    ///   - quiet: no progress bar (errors still go to stderr).
+    ///   - handleInterrupts: catch Ctrl-C to stop after the current image.
+    ///   - body: one image's result as one JSON object whose `"image"` is the input's `path`.
+    ///     A thrown error is reported as `path: error` on stderr and the batch goes on.
+    /// - Returns: the counts; the caller exits non-zero when `failed > 0` or `interrupted`.
+    /// - Throws: `BatchError` when the output cannot be opened, read or written (the batch stops).
+    public static func run(
+        images: [ImageInput], shard: Shard = .all, resume: Bool, output: URL,
+        quiet: Bool = false, handleInterrupts: Bool = true,
+        body: (ImageInput) throws -> Data
+    ) throws -> BatchSummary {
+        let writer = try JSONLinesWriter(url: output, resume: resume)
+        let monitor = handleInterrupts ? InterruptMonitor() : nil
+        monitor?.start()
+        defer { monitor?.stop() }
+        let summary = try run(
+            images: images, shard: shard, writer: writer,
+            progress: { BatchProgress(total: $0, quiet: quiet) },
+            shouldStop: { monitor?.isInterrupted ?? false },
+            body: body
+        )
+        try writer.close()
+        return summary
+    }
+
+    /// The loop of `run`, with its collaborators given: for tests and callers with their own
+    /// writer, progress sink or stop condition (checked after each image).
+    public static func run(
+        images: [ImageInput], shard: Shard, writer: JSONLinesWriter,
+        progress makeProgress: (_ total: Int) -> BatchProgress,
+        shouldStop: () -> Bool,
+        body: (ImageInput) throws -> Data
+    ) throws -> BatchSummary {
+        let selected = shard.select(images)
+        let todo = selected.filter { !writer.completedImages.contains($0.path) }
+        var summary = BatchSummary(selected: selected.count, skipped: selected.count - todo.count, succeeded: 0, failed: 0, interrupted: false)
+        let progress = makeProgress(todo.count)
+        progress.start()
+        defer { progress.finish() }
+        for input in todo {
+            if shouldStop() { summary.interrupted = true; break }
+            let line: Data
+            do {
+                line = try body(input)
+            } catch {
+                report(error, for: input, summary: &summary, progress: progress)
+                continue
+            }
+            do {
+                try writer.append(line, image: input.path)
+            } catch let error as BatchError {
+                // A rejected line is this image's failure; a write error stops the batch.
+                guard case .badResultLine = error else { throw error }
+                report(error, for: input, summary: &summary, progress: progress)
+                continue
+            }
+            summary.succeeded += 1
+            progress.imageFinished()
+        }
+        return summary
+    }
+
+    private static func report(_ error: Error, for input: ImageInput, summary: inout BatchSummary, progress: BatchProgress) {
+        summary.failed += 1
+        progress.imageFinished(failed: true)
+        progress.message(oneLine("\(input.path): \(error)"))
+    }
+
+    /// `text` with line breaks turned into spaces, so each failure is one line of stderr.
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0.isNewline ? " " : $0 })
+    }
+}

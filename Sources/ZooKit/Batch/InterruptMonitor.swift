@@ -1,0 +1,67 @@
+import Foundation
+
+#if canImport(Glibc)
+private typealias SignalHandler = sighandler_t
+#else
+private typealias SignalHandler = sig_t
+#endif
+
+/// SIGINTs received since the monitor started. Written by the signal handler, so it is a plain
+/// C integer with a constant initial value: no allocation, no lazy initialisation in the handler.
+private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
+
+/// The SIGINT handler: async-signal-safe (a store, `write(2)` of a static string, `_exit(2)`).
+private func handleInterrupt(_ signal: Int32) {
+    interruptCount += 1
+    if interruptCount == 1 {
+        let notice: StaticString = "\nzoo: interrupted, stopping after the current image (Ctrl-C again to abort)\n"
+        _ = write(STDERR_FILENO, notice.utf8Start, notice.utf8CodeUnitCount)
+    } else {
+        let notice: StaticString = "\nzoo: aborted; finished images are saved, rerun with --resume\n"
+        _ = write(STDERR_FILENO, notice.utf8Start, notice.utf8CodeUnitCount)
+        _exit(130)
+    }
+}
+
+/// Turns Ctrl-C (SIGINT) into a flag that a batch checks between images: the first SIGINT asks
+/// the run to stop after the image in progress, a second one exits at once (status 130; every
+/// finished line is already on disk).
+///
+/// A signal handler is process-wide: while started, the monitor owns SIGINT, and `stop()` (or
+/// `deinit`) puts back the previous handler. Start one monitor at a time.
+///
+/// (Not a `DispatchSource`: on Linux it sees a SIGINT only when the kernel happens to deliver it
+/// to the dispatch thread that blocks it, and the main thread would drop it.)
+public final class InterruptMonitor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var previous: SignalHandler?
+    private var started = false
+
+    /// A monitor, not yet catching SIGINT.
+    public init() {}
+
+    deinit { stop() }
+
+    /// Whether SIGINT arrived since `start()`.
+    public var isInterrupted: Bool {
+        interruptCount > 0
+    }
+
+    /// Starts catching SIGINT.
+    public func start() {
+        lock.lock(); defer { lock.unlock() }
+        guard !started else { return }
+        interruptCount = 0
+        previous = signal(SIGINT, handleInterrupt)
+        started = true
+    }
+
+    /// Stops catching SIGINT and restores the previous handler.
+    public func stop() {
+        lock.lock(); defer { lock.unlock() }
+        guard started else { return }
+        _ = signal(SIGINT, previous ?? SIG_DFL)
+        previous = nil
+        started = false
+    }
+}

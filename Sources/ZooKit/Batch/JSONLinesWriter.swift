@@ -1,0 +1,193 @@
+import Foundation
+
+/// Appends one JSON object per line to a JSON Lines file, one line per image, each written with
+/// one `write(2)` and `fsync(2)`ed before `append` returns: a crash loses at most the line in
+/// progress.
+///
+/// Opened with `resume: true`, the writer first reads the existing file: every complete line
+/// must be a JSON object with an `"image"` string, and those strings become `completedImages`.
+/// A last line without its newline (a crash in the middle of a write) is dropped, and the file
+/// is rewritten without it (temp file + rename, so the file is never half-rewritten).
+/// Opened with `resume: false`, an existing file is emptied.
+public final class JSONLinesWriter {
+    /// The output file.
+    public let url: URL
+    /// The `"image"` of every line already in the file when it was opened with `resume`.
+    public private(set) var completedImages: Set<String>
+    /// How many lines the file held when it was opened with `resume` (after dropping a partial line).
+    public let resumedLineCount: Int
+    /// The bytes of a partial last line that opening with `resume` dropped (0 when none).
+    public let droppedPartialBytes: Int
+
+    private var descriptor: Int32
+
+    /// Opens `url` for appending; with `resume`, reads what it holds first (see the type's summary).
+    public init(url: URL, resume: Bool) throws {
+        self.url = url
+        var done = Set<String>()
+        var lines = 0
+        var dropped = 0
+        if resume, FileManager.default.fileExists(atPath: url.path) {
+            let scan = try JSONLinesWriter.scan(url)
+            done = scan.images
+            lines = scan.lineCount
+            dropped = scan.partialByteCount
+            if dropped > 0 {
+                try JSONLinesWriter.truncateAtomically(url, to: scan.completeByteCount)
+            }
+        }
+        completedImages = done
+        resumedLineCount = lines
+        droppedPartialBytes = dropped
+        let flags = O_WRONLY | O_CREAT | O_APPEND | (resume ? 0 : O_TRUNC)
+        descriptor = open(url.path, flags, 0o644)
+        if descriptor < 0 {
+            throw BatchError.io(file: url.path, detail: "cannot open for writing (\(String(cString: strerror(errno)))); check the folder exists and is writable")
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 { _ = Foundation.close(descriptor) }
+    }
+
+    /// Appends `line` (one JSON object, without a newline; one trailing newline is tolerated)
+    /// as the result of `image`, and makes it durable.
+    ///
+    /// Throws `BatchError.badResultLine` when `line` is not one JSON object on one line whose
+    /// `"image"` is `image`, and `BatchError.io` when writing fails.
+    public func append(_ line: Data, image: String) throws {
+        var body = line
+        if body.last == 0x0A { body.removeLast() }
+        if body.contains(0x0A) { throw BatchError.badResultLine(image: image, detail: "it spans several lines") }
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw BatchError.badResultLine(image: image, detail: "not a JSON object")
+        }
+        guard let key = object["image"] as? String, key == image else {
+            throw BatchError.badResultLine(image: image, detail: "its \"image\" is \(object["image"].map { "\($0)" } ?? "missing"), expected the input's path")
+        }
+        guard descriptor >= 0 else { throw BatchError.io(file: url.path, detail: "the JSON Lines file is closed") }
+        body.append(0x0A)
+        try writeAll(body)
+        completedImages.insert(image)
+    }
+
+    /// Closes the file; later `append`s throw.
+    public func close() throws {
+        guard descriptor >= 0 else { return }
+        let status = Foundation.close(descriptor)
+        descriptor = -1
+        if status != 0 {
+            throw BatchError.io(file: url.path, detail: "close failed (\(String(cString: strerror(errno)))); the last lines may be lost, check the disk")
+        }
+    }
+
+    private func writeAll(_ bytes: Data) throws {
+        let fd = descriptor
+        let path = url.path
+        try bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw BatchError.io(file: path, detail: "write failed after \(offset) of \(buffer.count) bytes (\(String(cString: strerror(errno)))); check free space, then rerun with --resume")
+                }
+                offset += n
+            }
+        }
+        // Pipes and terminals cannot be synced; that is fine, there is nothing to lose on disk.
+        if fsync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
+            throw BatchError.io(file: path, detail: "fsync failed (\(String(cString: strerror(errno)))); check the disk, then rerun with --resume")
+        }
+    }
+
+    /// What an existing file holds: the images of its complete lines and where they end.
+    struct Scan {
+        var images = Set<String>()
+        var lineCount = 0
+        /// Bytes up to and including the last newline.
+        var completeByteCount = 0
+        /// Bytes after the last newline.
+        var partialByteCount = 0
+    }
+
+    /// Size of the pieces in which resume reads and copies the file (memory stays bounded).
+    static let chunkSize = 1 << 22
+
+    /// Reads the complete lines of the file at `url`, a chunk at a time; ignores blank lines and
+    /// whatever follows the last newline.
+    static func scan(_ url: URL) throws -> Scan {
+        let file = url.path
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw BatchError.io(file: file, detail: "cannot read the file to resume (\(error.localizedDescription)); check its permissions")
+        }
+        defer { try? handle.close() }
+        var scan = Scan()
+        var lineNumber = 0
+        var pending = Data()
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch {
+                throw BatchError.io(file: file, detail: "read failed after \(scan.completeByteCount) bytes (\(error.localizedDescription)); check the disk")
+            }
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                lineNumber += 1
+                let line = pending[start..<newline]
+                start = newline + 1
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                    throw BatchError.corruptOutputLine(file: file, line: lineNumber, detail: "not a JSON object")
+                }
+                guard let image = object["image"] as? String else {
+                    throw BatchError.corruptOutputLine(file: file, line: lineNumber, detail: "no \"image\" string")
+                }
+                scan.images.insert(image)
+                scan.lineCount += 1
+            }
+            scan.completeByteCount += start - pending.startIndex
+            pending = Data(pending[start...])
+        }
+        scan.partialByteCount = pending.count
+        return scan
+    }
+
+    /// Replaces `url` with its first `length` bytes: copied to a temp file in the same folder,
+    /// synced, then renamed over it, so a crash leaves either the old or the new file.
+    static func truncateAtomically(_ url: URL, to length: Int) throws {
+        let temp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+                throw BatchError.io(file: temp.path, detail: "cannot create the temp file to drop the partial last line; check the folder is writable")
+            }
+            let source = try FileHandle(forReadingFrom: url)
+            defer { try? source.close() }
+            let target = try FileHandle(forWritingTo: temp)
+            defer { try? target.close() }
+            var copied = 0
+            while copied < length {
+                let chunk = try source.read(upToCount: min(chunkSize, length - copied)) ?? Data()
+                if chunk.isEmpty { break }
+                try target.write(contentsOf: chunk)
+                copied += chunk.count
+            }
+            guard copied == length else {
+                throw BatchError.io(file: url.path, detail: "the file shrank while zoo read it; is another process writing it?")
+            }
+            try target.synchronize()
+            if rename(temp.path, url.path) != 0 {
+                throw BatchError.io(file: url.path, detail: "cannot replace the file to drop its partial last line (\(String(cString: strerror(errno)))); check the folder is writable")
+            }
+        } catch let error as BatchError {
+            try? FileManager.default.removeItem(at: temp)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+            throw BatchError.io(file: url.path, detail: "cannot write \(temp.lastPathComponent) to drop the partial last line (\(error.localizedDescription)); check free space")
+        }
+    }
+}
