@@ -15,16 +15,15 @@ struct IndexOptions: ParsableArguments {
     }
 }
 
-/// The seam between the index commands and the download cache: until the cache lands these say
-/// "not cached" and "unknown"; the lead wires them to the cache (one place for list and info).
+/// Where the index commands learn about the download cache (one place for list and info).
 enum CacheSeam {
-    /// Whether `entry`'s weights file is already in the local cache.
+    /// Whether `entry`'s weights file is already in the local cache, verified.
     static func isCached(_ entry: ZooEntry) -> Bool {
-        false
+        ModelCache().cachedFile(forURL: entry.weightsURL) != nil
     }
 
-    /// Where `entry`'s weights file is (or would be) cached; nil while the cache is not wired.
+    /// Where `entry`'s weights file is (or would be) cached.
     static func cachePath(_ entry: ZooEntry) -> String? {
-        nil
+        ModelCache().path(forURL: entry.weightsURL).path
     }
 }

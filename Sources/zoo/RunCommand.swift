@@ -143,9 +143,12 @@ extension VisualizationMetadata {
     }
 }
 
-/// Until the download cache is wired in: zoo weights must already be a local file.
+/// Zoo weights for `zoo run`: from the cache, fetched (and verified) on first use.
 enum WeightsFetcher {
     static func localWeights(for entry: ZooEntry, quiet: Bool) throws -> URL {
-        throw ValidationError("fetching \(entry.id) is not wired into zoo run yet; download \(entry.weightsURL) and pass the file")
+        Interrupts.installSIGINTHandler()
+        var options = FetchOptions()
+        if !quiet && ProgressBoard.stderrIsTerminal { options.progress = ProgressBoard() }
+        return try fetchWeights(url: entry.weightsURL, md5Prefix: entry.md5Prefix, options: options)
     }
 }

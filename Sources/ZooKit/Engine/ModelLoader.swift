@@ -58,7 +58,7 @@ public enum ModelLoader {
                 config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)))
                 configName = entry.config
             }
-            weightsFile = try weightsForEntry(entry)
+            weightsFile = try convertedOnFirstUse(try weightsForEntry(entry), entry: entry)
             name = entry.name
             dataset = dataset ?? entry.dataset
         }
@@ -72,6 +72,20 @@ public enum ModelLoader {
         }
         return LoadedModel(network: network, name: name, weightsFile: weightsFile, configName: configName,
                            dataset: metadata)
+    }
+}
+
+extension ModelLoader {
+    /// A zoo `.pkl` is converted once to safetensors beside it (the engine's native format, no
+    /// pickle parsing on later runs); the safetensors file is used from then on.
+    static func convertedOnFirstUse(_ pkl: URL, entry: ZooEntry) throws -> URL {
+        guard pkl.pathExtension == "pkl" else { return pkl }
+        let converted = CheckpointConverter.defaultOutput(for: pkl)
+        if FileManager.default.fileExists(atPath: converted.path) { return converted }
+        let known = ModelCache().record(forURL: entry.weightsURL)?.sha256
+        _ = try CheckpointConverter.convert(pkl, to: converted, modelID: entry.id, config: entry.config,
+                                            sourceSHA256: known)
+        return converted
     }
 }
 

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// `zoo run` as a user runs it: a zoo id fetched through a mirror into the cache, converted to
+/// safetensors on first use, run, and its JSON equal to detectron2's golden output.
+@Suite struct RunCommandTests {
+    let work: URL
+    let environment: [String: String]
+    static let models = TestSupport.fixtures.appendingPathComponent("models")
+    static let images = TestSupport.fixtures.appendingPathComponent("images")
+
+    init() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-run-\(UUID().uuidString)")
+        let mirrorDir = work.appendingPathComponent("mirror/zoo-tests/tiny")
+        try FileManager.default.createDirectory(at: mirrorDir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.pkl"),
+                                         to: mirrorDir.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.pkl"))
+        let index = """
+            {"entries": [{"id": "tiny-mask", "config": "Tiny/tiny_mask_rcnn_R_50_FPN.yaml",
+              "task": "instance_segmentation", "dataset": "tiny_shapes", "layout": "detectron2",
+              "weights_url": "https://dl.fbaipublicfiles.com/zoo-tests/tiny/tiny_mask_rcnn_R_50_FPN.pkl"}]}
+            """
+        let indexFile = work.appendingPathComponent("index.json")
+        try index.write(to: indexFile, atomically: true, encoding: .utf8)
+        environment = ["ZOO_INDEX": indexFile.path, "ZOO_CACHE": work.appendingPathComponent("cache").path,
+                       "ZOO_MIRROR": "file://" + work.appendingPathComponent("mirror").path + "/"]
+    }
+
+    func golden(_ name: String) throws -> [String: Any] {
+        let url = TestSupport.fixtures.appendingPathComponent("golden/\(name).json")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
+    }
+
+    @Test func zooIdIsFetchedConvertedAndRunLikeDetectron2() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("out.jsonl")
+        let pictures = work.appendingPathComponent("pictures")
+        let args = ["run", "tiny-mask", Self.images.appendingPathComponent("img3_640x427.png").path,
+                    "--config", Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.yaml").path,
+                    "--json", out.path, "--output", pictures.path, "--quiet"]
+        let first = try TestSupport.runZoo(args, environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+        let record = try #require(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(try GoldenComparator.compare(golden: golden("tiny_mask_rcnn_R_50_FPN__img3_640x427"), candidate: record).isEmpty)
+        let instances = try #require(record["instances"] as? [[String: Any]])
+        #expect(instances.first?["class_name"] as? String == "triangle")
+        #expect(FileManager.default.fileExists(atPath: pictures.appendingPathComponent("img3_640x427.png").path))
+
+        // The weights are cached and converted beside the download; a second run works offline.
+        let cached = work.appendingPathComponent("cache/zoo-tests/tiny/tiny_mask_rcnn_R_50_FPN.safetensors")
+        #expect(FileManager.default.fileExists(atPath: cached.path))
+        var offline = environment
+        offline["ZOO_OFFLINE"] = "1"
+        offline["ZOO_MIRROR"] = "file:///nonexistent/"
+        let second = try TestSupport.runZoo(args, environment: offline)
+        #expect(second.status == 0, "\(second.stderr)")
+    }
+
+    @Test func badImageIsOneLineAndNonZeroExitWhileOthersFinish() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let broken = work.appendingPathComponent("broken.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0]).write(to: broken)
+        let out = work.appendingPathComponent("out.jsonl")
+        let r = try TestSupport.runZoo(
+            ["run", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl").path,
+             Self.images.appendingPathComponent("img5_tiny_64x48.png").path, broken.path,
+             "--config", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.yaml").path,
+             "--json", out.path, "--quiet"], environment: environment)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("broken.png"), "\(r.stderr)")
+        let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+    }
+
+    @Test func weightsFileWithoutConfigIsAClearError() throws {
+        let r = try TestSupport.runZoo(["run", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl").path,
+                                        Self.images.appendingPathComponent("img5_tiny_64x48.png").path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--config"), "\(r.stderr)")
+    }
+}
