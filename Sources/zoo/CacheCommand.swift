@@ -1,11 +1,109 @@
 import ArgumentParser
+import Foundation
 import ZooKit
 
-/// `zoo cache` (not yet implemented).
+/// `zoo cache ls|rm|verify`: what is in the download cache, removing it, re-checking it.
 struct CacheCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cache", abstract: "(not yet implemented)")
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Show, remove or re-verify downloaded files (ZOO_CACHE, else $XDG_CACHE_HOME/zoo, else ~/.cache/zoo).",
+        subcommands: [List.self, Remove.self, Verify.self])
 
-    func run() throws {
-        throw ValidationError("zoo cache is not implemented yet")
+    /// `zoo cache ls [--json]`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cached files with their size and verified state.")
+
+        @Flag(help: "One JSON array instead of a table.")
+        var json = false
+
+        func run() throws {
+            let cache = ModelCache()
+            let rows = try CacheListing(cache: cache).rows()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                return
+            }
+            print("cache: \(cache.root.path)")
+            for row in rows {
+                print("\(row.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(formatBytes(row.size).leftPadded(10))  \(row.path)")
+            }
+            print("\(rows.count) file\(rows.count == 1 ? "" : "s"), \(formatBytes(rows.map(\.size).reduce(0, +)))")
+        }
+    }
+
+    /// `zoo cache rm ID...|--all`.
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove models' files (weights, metrics, partial downloads) from the cache.")
+
+        @Argument(help: ArgumentHelp("Model ids, config paths or weights URLs.", valueName: "model"))
+        var models: [String] = []
+
+        @Flag(help: "Remove everything in the cache.")
+        var all = false
+
+        @OptionGroup var index: IndexOptions
+
+        func validate() throws {
+            if all, !models.isEmpty { throw ValidationError("give either model ids or --all, not both") }
+            if !all, models.isEmpty { throw ValidationError("name the models to remove, or --all") }
+        }
+
+        func run() throws {
+            let cache = ModelCache()
+            if all {
+                let files = cache.files()
+                try removeAll(in: cache)
+                print("removed \(files.count) file\(files.count == 1 ? "" : "s") from \(cache.root.path)")
+                return
+            }
+            let targets: [FetchTarget]
+            do { targets = try FetchTarget.resolve(models, index: index, metrics: true) } catch {
+                printError("zoo cache rm: \(error)")
+                throw ExitCode.failure
+            }
+            var relative: [String] = []
+            for target in targets {
+                var removed = false
+                for request in target.requests {
+                    let file = cache.path(forURL: request.url)
+                    for path in [file.path, file.path + ".part", file.path + ".lock"] where FileManager.default.fileExists(atPath: path) {
+                        try FileManager.default.removeItem(atPath: path)
+                        if !path.hasSuffix(".lock") { print("removed \(path)") }
+                        removed = true
+                    }
+                    relative.append(ModelCache.relativePath(forURL: request.url))
+                }
+                if !removed { print("\(target.argument): not cached") }
+            }
+            try cache.removeRecords(paths: relative)
+        }
+
+        private func removeAll(in cache: ModelCache) throws {
+            guard let children = try? FileManager.default.contentsOfDirectory(at: cache.root, includingPropertiesForKeys: nil) else { return }
+            for child in children { try FileManager.default.removeItem(at: child) }
+        }
+    }
+
+    /// `zoo cache verify [--fix]`.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every cached file against its record (or the md5 in its name).")
+
+        @Flag(help: "Remove corrupt files (and record verified files the manifest lacks).")
+        var fix = false
+
+        func run() throws {
+            let report = try CacheVerifier(cache: ModelCache()).run(fix: fix)
+            for line in report.lines { print(line) }
+            print("\(report.ok) ok, \(report.corrupt) corrupt\(fix && report.corrupt > 0 ? " (removed)" : ""), \(report.unverifiable) without a checksum")
+            if report.corrupt > 0, !fix { throw ExitCode.failure }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

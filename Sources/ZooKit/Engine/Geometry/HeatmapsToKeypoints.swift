@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 
 /// detectron2's `heatmaps_to_keypoints`: decodes `[R, K, S, S]` keypoint heatmap logits
 /// (`pred_keypoint_heatmaps`, S = 56) against the R boxes they were predicted for.
@@ -15,41 +16,57 @@ public func heatmapsToKeypoints(_ heatmaps: Tensor, boxes: [Box]) -> [[Keypoint]
     precondition(heatmaps.rank == 4 && heatmaps.shape[0] == boxes.count,
                  "heatmapsToKeypoints: heatmaps must be [\(boxes.count), K, S, S], got \(heatmaps.shape)")
     let k = heatmaps.shape[1], sh = heatmaps.shape[2], sw = heatmaps.shape[3]
-    var result = [[Keypoint]](repeating: [], count: boxes.count)
+    guard k > 0, sh > 0, sw > 0 else { return boxes.map { _ in [] } }
+    var flat = [Keypoint](repeating: Keypoint(x: 0, y: 0, score: 0, logit: 0), count: boxes.count * k)
     heatmaps.withUnsafeBufferPointer { maps in
-        guard let base = maps.baseAddress else { return }
-        for (r, box) in boxes.enumerated() {
-            let width = max(box.x1 - box.x0, 1), height = max(box.y1 - box.y0, 1)
-            let widthCeil = width.rounded(.up), heightCeil = height.rounded(.up)
-            let outW = Int(widthCeil), outH = Int(heightCeil)
-            let widthCorrection = width / widthCeil, heightCorrection = height / heightCeil
-            let xTaps = BicubicTaps(inputSize: sw, outputSize: outW)
-            let yTaps = BicubicTaps(inputSize: sh, outputSize: outH)
-            var resized = [Float](repeating: 0, count: outH * outW)
-            var keypoints: [Keypoint] = []
-            for j in 0..<k {
-                let map = UnsafeBufferPointer(start: base + (r * k + j) * sh * sw, count: sh * sw)
-                resized.withUnsafeMutableBufferPointer { out in
-                    bicubicResize(map, width: sw, xTaps: xTaps, yTaps: yTaps, into: out)
+        flat.withUnsafeMutableBufferPointer { results in
+            guard let base = maps.baseAddress, let out = results.baseAddress else { return }
+            // One task per box: its K maps share the resize taps.
+            let decodeBox = { (r: Int) in
+                let box = boxes[r]
+                guard box.isFinite else { return }
+                let width = max(box.x1 - box.x0, 1), height = max(box.y1 - box.y0, 1)
+                let widthCeil = width.rounded(.up), heightCeil = height.rounded(.up)
+                // A box larger than any image (corrupt input) is not resized to billions of pixels.
+                guard widthCeil <= 65536, heightCeil <= 65536 else { return }
+                let outW = Int(widthCeil), outH = Int(heightCeil)
+                let widthCorrection = width / widthCeil, heightCorrection = height / heightCeil
+                let xTaps = BicubicTaps(inputSize: sw, outputSize: outW)
+                let yTaps = BicubicTaps(inputSize: sh, outputSize: outH)
+                var resized = [Float](repeating: 0, count: outH * outW)
+                var rows = [Float](repeating: 0, count: sh * outW)
+                for j in 0..<k {
+                    let map = UnsafeBufferPointer(start: base + (r * k + j) * sh * sw, count: sh * sw)
+                    resized.withUnsafeMutableBufferPointer { o in
+                        rows.withUnsafeMutableBufferPointer { scratch in
+                            bicubicResize(map, width: sw, xTaps: xTaps, yTaps: yTaps, scratch: scratch, into: o)
+                        }
+                    }
+                    // argmax: the first maximum in row-major order
+                    var best = 0
+                    var maxValue = resized[0]
+                    for i in 1..<resized.count where resized[i] > maxValue {
+                        maxValue = resized[i]
+                        best = i
+                    }
+                    // roi_map_scores at the argmax: exp(0) / sum(exp(heatmap - max))
+                    var poolSum: Float = 0
+                    for v in map { poolSum += Foundation.exp(v - maxValue) }
+                    let score = Foundation.exp(maxValue - maxValue) / poolSum
+                    let xi = best % outW, yi = best / outW
+                    let x = (Float(xi) + 0.5) * widthCorrection + box.x0
+                    let y = (Float(yi) + 0.5) * heightCorrection + box.y0
+                    out[r * k + j] = Keypoint(x: x, y: y, score: score, logit: maxValue)
                 }
-                var best = 0
-                var maxValue = resized[0]
-                for i in 1..<resized.count where resized[i] > maxValue {
-                    maxValue = resized[i]
-                    best = i
-                }
-                var poolSum: Float = 0
-                for v in map { poolSum += Foundation.exp(v - maxValue) }
-                let score = Foundation.exp(maxValue - maxValue) / poolSum
-                let xi = best % outW, yi = best / outW
-                let x = (Float(xi) + 0.5) * widthCorrection + box.x0
-                let y = (Float(yi) + 0.5) * heightCorrection + box.y0
-                keypoints.append(Keypoint(x: x, y: y, score: score, logit: maxValue))
             }
-            result[r] = keypoints
+            if boxes.count >= 2 {
+                DispatchQueue.concurrentPerform(iterations: boxes.count, execute: decodeBox)
+            } else {
+                for r in boxes.indices { decodeBox(r) }
+            }
         }
     }
-    return result
+    return boxes.indices.map { Array(flat[($0 * k)..<(($0 + 1) * k)]) }
 }
 
 /// Source taps and cubic weights along one axis for PyTorch's `upsample_bicubic2d`
@@ -85,22 +102,36 @@ struct BicubicTaps {
     }
 }
 
-/// Separable bicubic resize of one `[sh, width]` map: for each output pixel,
-/// `sum_i wy_i * (sum_j wx_j * in[y_i, x_j])`, accumulated in PyTorch's order.
+/// Bicubic resize of one `[sh, width]` map: for each output pixel
+/// `sum_i wy_i * (sum_j wx_j * in[y_i, x_j])`, accumulated in PyTorch's order. The inner sums are
+/// computed once per source row into `scratch` (`[sh, outW]`), which gives the same values.
 func bicubicResize(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: BicubicTaps, yTaps: BicubicTaps,
-                   into output: UnsafeMutableBufferPointer<Float>) {
+                   scratch: UnsafeMutableBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
     let outW = xTaps.indices.count / 4, outH = yTaps.indices.count / 4
+    let sh = input.count / width
+    precondition(scratch.count >= sh * outW && output.count >= outH * outW, "bicubicResize: buffers too small")
     xTaps.indices.withUnsafeBufferPointer { xi in xTaps.weights.withUnsafeBufferPointer { xw in
     yTaps.indices.withUnsafeBufferPointer { yi in yTaps.weights.withUnsafeBufferPointer { yw in
-        for oy in 0..<outH {
+        for sy in 0..<sh {
+            let row = sy * width
             for ox in 0..<outW {
-                var value: Float = 0
-                for i in 0..<4 {
-                    let row = yi[oy * 4 + i] * width
-                    var t = input[row + xi[ox * 4]] * xw[ox * 4]
-                    for j in 1..<4 { t += input[row + xi[ox * 4 + j]] * xw[ox * 4 + j] }
-                    if i == 0 { value = t * yw[oy * 4] } else { value += t * yw[oy * 4 + i] }
-                }
+                let o = ox * 4
+                var t = input[row + xi[o]] * xw[o]
+                t += input[row + xi[o + 1]] * xw[o + 1]
+                t += input[row + xi[o + 2]] * xw[o + 2]
+                t += input[row + xi[o + 3]] * xw[o + 3]
+                scratch[sy * outW + ox] = t
+            }
+        }
+        for oy in 0..<outH {
+            let o = oy * 4
+            let r0 = yi[o] * outW, r1 = yi[o + 1] * outW, r2 = yi[o + 2] * outW, r3 = yi[o + 3] * outW
+            let w0 = yw[o], w1 = yw[o + 1], w2 = yw[o + 2], w3 = yw[o + 3]
+            for ox in 0..<outW {
+                var value = scratch[r0 + ox] * w0
+                value += scratch[r1 + ox] * w1
+                value += scratch[r2 + ox] * w2
+                value += scratch[r3 + ox] * w3
                 output[oy * outW + ox] = value
             }
         }

@@ -21,24 +21,54 @@ public struct MaskRLE: Sendable, Equatable, Codable {
     public init(mask: BitMask) {
         height = mask.height
         width = mask.width
-        var runs: [UInt32] = []
-        var previous: UInt8 = 0
-        var run: UInt32 = 0
+        let h = mask.height, w = mask.width
+        var runs = RunBuilder()
         mask.bits.withUnsafeBufferPointer { bits in
-            for x in 0..<mask.width {
-                for y in 0..<mask.height {
-                    let bit: UInt8 = bits[y * mask.width + x] != 0 ? 1 : 0
-                    if bit != previous {
-                        runs.append(run)
-                        run = 0
-                        previous = bit
-                    }
-                    run += 1
-                }
+            // Only the rectangle holding set pixels is walked column-major (a strided, cache-hostile
+            // walk); everything around it is zeros, added as whole runs.
+            var minX = w, maxX = -1, minY = h, maxY = -1
+            for y in 0..<h {
+                let row = UnsafeBufferPointer(rebasing: bits[(y * w)..<((y + 1) * w)])
+                guard let first = row.firstIndex(where: { $0 != 0 }) else { continue }
+                let last = row.lastIndex(where: { $0 != 0 }) ?? first
+                minX = min(minX, first); maxX = max(maxX, last)
+                minY = min(minY, y); maxY = y
             }
+            guard maxX >= 0 else {
+                runs.add(0, count: h * w)
+                return
+            }
+            runs.add(0, count: minX * h)
+            for x in minX...maxX {
+                runs.add(0, count: minY)
+                for y in minY...maxY { runs.add(bits[y * w + x] != 0 ? 1 : 0, count: 1) }
+                runs.add(0, count: h - 1 - maxY)
+            }
+            runs.add(0, count: (w - 1 - maxX) * h)
         }
-        runs.append(run)
-        counts = runs
+        counts = runs.finish()
+    }
+
+    /// Accumulates alternating runs starting with 0s, as `rleEncode` emits them.
+    private struct RunBuilder {
+        var runs: [UInt32] = []
+        var current: UInt8 = 0
+        var run = 0
+
+        mutating func add(_ bit: UInt8, count: Int) {
+            guard count > 0 else { return }
+            if bit != current {
+                runs.append(UInt32(run))
+                run = 0
+                current = bit
+            }
+            run += count
+        }
+
+        mutating func finish() -> [UInt32] {
+            runs.append(UInt32(run))
+            return runs
+        }
     }
 
     /// pycocotools' `rleFrString`: decodes the compact `counts` string.

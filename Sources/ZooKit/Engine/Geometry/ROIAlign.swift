@@ -24,24 +24,41 @@ public struct ROIAlign: Sendable, Equatable {
     /// Pools `boxes` (absolute XYXY input pixels) from `features` `[N, C, H, W]`; box `i` reads
     /// image `batchIndices[i]` (all 0 when nil). Returns `[R, C, P, P]` float32.
     public func callAsFunction(_ features: Tensor, boxes: [Box], batchIndices: [Int]? = nil) -> Tensor {
+        // Channels-last pays for its transpose once a few RoIs share the map.
+        forward(features, boxes: boxes, batchIndices: batchIndices, channelsLast: boxes.count >= 8)
+    }
+
+    /// `callAsFunction` with the memory layout chosen by the caller: `channelsLast` transposes the
+    /// map to `[N, H, W, C]` first so each sample reads C contiguous values. Both layouts do the same
+    /// float operations in the same order, so they give identical results.
+    func forward(_ features: Tensor, boxes: [Box], batchIndices: [Int]?, channelsLast: Bool) -> Tensor {
         precondition(features.rank == 4, "ROIAlign: features must be [N, C, H, W], got \(features.shape)")
         precondition(batchIndices == nil || batchIndices?.count == boxes.count,
                      "ROIAlign: \(batchIndices?.count ?? 0) batch indices for \(boxes.count) boxes")
-        let c = features.shape[1], p = outputSize
+        let n = features.shape[0], c = features.shape[1], h = features.shape[2], w = features.shape[3]
+        let p = outputSize
+        if let batchIndices {
+            for b in batchIndices { precondition(b >= 0 && b < n, "ROIAlign: batch index \(b) outside \(n) images") }
+        }
         var output = Tensor(shape: [boxes.count, c, p, p])
-        guard !boxes.isEmpty else { return output }
+        guard !boxes.isEmpty, c > 0, h > 0, w > 0 else { return output }
+        let source = channelsLast ? Self.channelsLast(features) : features
         output.withUnsafeMutableBufferPointer { out in
-            let outBase = out.baseAddress
-            features.withUnsafeBufferPointer { input in
+            guard let outBase = out.baseAddress else { return }
+            source.withUnsafeBufferPointer { input in
+                guard let inBase = input.baseAddress else { return }
                 let perRoI = { (r: Int) in
-                    guard let outBase else { return }
                     let b = batchIndices?[r] ?? 0
-                    precondition(b >= 0 && b < features.shape[0], "ROIAlign: batch index \(b) outside \(features.shape[0]) images")
-                    self.pool(input: input, features: features.shape, box: boxes[r], batch: b,
-                              output: UnsafeMutableBufferPointer(start: outBase + r * c * p * p, count: c * p * p))
+                    let taps = self.samplingTaps(box: boxes[r], height: h, width: w)
+                    let dst = outBase + r * c * p * p
+                    if channelsLast {
+                        Self.poolChannelsLast(inBase + b * h * w * c, channels: c, taps: taps, output: dst, bins: p * p)
+                    } else {
+                        Self.poolPlanar(inBase + b * c * h * w, channels: c, plane: h * w, taps: taps, output: dst, bins: p * p)
+                    }
                 }
-                // Each RoI writes its own slice; threads pay off once there is real work per call.
-                if boxes.count >= 4 && c * p * p >= 1024 {
+                // Each RoI writes its own slice of the output.
+                if boxes.count >= 4 {
                     DispatchQueue.concurrentPerform(iterations: boxes.count, execute: perRoI)
                 } else {
                     for r in boxes.indices { perRoI(r) }
@@ -51,10 +68,21 @@ public struct ROIAlign: Sendable, Equatable {
         return output
     }
 
-    /// One RoI: precomputes the 4 taps and weights of every sample, then sums them per channel.
-    private func pool(input: UnsafeBufferPointer<Float>, features shape: [Int], box: Box, batch: Int,
-                      output: UnsafeMutableBufferPointer<Float>) {
-        let channels = shape[1], height = shape[2], width = shape[3]
+    /// The four taps of one sampling point: flat pixel offsets and bilinear weights.
+    struct Tap {
+        var p1 = 0, p2 = 0, p3 = 0, p4 = 0
+        var w1: Float = 0, w2: Float = 0, w3: Float = 0, w4: Float = 0
+    }
+
+    /// Taps of one RoI, bin-major then sample-major, and the divisor of each bin's sum.
+    struct RoITaps {
+        var taps: [Tap]
+        var samplesPerBin: Int
+        var count: Float
+    }
+
+    /// torchvision's `pre_calc_for_bilinear_interpolate` for one box, float32 arithmetic in its order.
+    func samplingTaps(box: Box, height: Int, width: Int) -> RoITaps {
         let pooled = outputSize
         let offset: Float = aligned ? 0.5 : 0
         let roiStartW = box.x0 * spatialScale - offset
@@ -69,14 +97,12 @@ public struct ROIAlign: Sendable, Equatable {
         }
         let binSizeH = roiHeight / Float(pooled)
         let binSizeW = roiWidth / Float(pooled)
-        let gridH = samplingRatio > 0 ? samplingRatio : Int((roiHeight / Float(pooled)).rounded(.up))
-        let gridW = samplingRatio > 0 ? samplingRatio : Int((roiWidth / Float(pooled)).rounded(.up))
+        // Adaptive grids are bounded so a corrupt box cannot ask for billions of samples.
+        let gridH = samplingRatio > 0 ? samplingRatio : Self.adaptiveGrid(roiHeight / Float(pooled))
+        let gridW = samplingRatio > 0 ? samplingRatio : Self.adaptiveGrid(roiWidth / Float(pooled))
         let count = Float(max(gridH * gridW, 1))
 
-        // pre_calc_for_bilinear_interpolate
-        let taps = pooled * pooled * gridH * gridW
-        var pos = [Int32](repeating: 0, count: taps * 4)
-        var wts = [Float](repeating: 0, count: taps * 4)
+        var taps = [Tap](repeating: Tap(), count: pooled * pooled * gridH * gridW)
         var t = 0
         for ph in 0..<pooled {
             for pw in 0..<pooled {
@@ -86,7 +112,8 @@ public struct ROIAlign: Sendable, Equatable {
                         let xx = roiStartW + Float(pw) * binSizeW + (Float(ix) + 0.5) * binSizeW / Float(gridW)
                         defer { t += 1 }
                         var y = yy, x = xx
-                        if y < -1 || y > Float(height) || x < -1 || x > Float(width) { continue }
+                        // Outside the map (or NaN): the sample contributes 0.
+                        guard y >= -1 && y <= Float(height) && x >= -1 && x <= Float(width) else { continue }
                         if y <= 0 { y = 0 }
                         if x <= 0 { x = 0 }
                         var yLow = Int(y), xLow = Int(x)
@@ -95,34 +122,95 @@ public struct ROIAlign: Sendable, Equatable {
                         if xLow >= width - 1 { xLow = width - 1; xHigh = xLow; x = Float(xLow) } else { xHigh = xLow + 1 }
                         let ly = y - Float(yLow), lx = x - Float(xLow)
                         let hy = 1 - ly, hx = 1 - lx
-                        let o = t * 4
-                        pos[o] = Int32(yLow * width + xLow); pos[o + 1] = Int32(yLow * width + xHigh)
-                        pos[o + 2] = Int32(yHigh * width + xLow); pos[o + 3] = Int32(yHigh * width + xHigh)
-                        wts[o] = hy * hx; wts[o + 1] = hy * lx; wts[o + 2] = ly * hx; wts[o + 3] = ly * lx
+                        taps[t] = Tap(p1: yLow * width + xLow, p2: yLow * width + xHigh,
+                                      p3: yHigh * width + xLow, p4: yHigh * width + xHigh,
+                                      w1: hy * hx, w2: hy * lx, w3: ly * hx, w4: ly * lx)
                     }
                 }
             }
         }
-        let samplesPerBin = gridH * gridW
-        let plane = height * width
-        pos.withUnsafeBufferPointer { pos in
-            wts.withUnsafeBufferPointer { wts in
-                for ch in 0..<channels {
-                    let src = input.baseAddress.map { $0 + (batch * channels + ch) * plane }
-                    guard let src else { return }
-                    var tap = 0
-                    for bin in 0..<(pooled * pooled) {
-                        var value: Float = 0
-                        for _ in 0..<samplesPerBin {
-                            let o = tap * 4
-                            value += wts[o] * src[Int(pos[o])] + wts[o + 1] * src[Int(pos[o + 1])]
-                                + wts[o + 2] * src[Int(pos[o + 2])] + wts[o + 3] * src[Int(pos[o + 3])]
-                            tap += 1
+        return RoITaps(taps: taps, samplesPerBin: gridH * gridW, count: count)
+    }
+
+    /// `ceil(roi_size / pooled)` samples, clamped to [0, 64] (64 x 64 samples per bin is already far
+    /// beyond any box ROIPooler sends to a level; torchvision has no bound).
+    private static func adaptiveGrid(_ binSize: Float) -> Int {
+        let g = binSize.rounded(.up)
+        guard g.isFinite else { return 0 }
+        return Int(min(max(g, 0), 64))
+    }
+
+    /// torchvision's loop: per channel, per bin, the samples' weighted taps summed, then divided.
+    static func poolPlanar(_ image: UnsafePointer<Float>, channels: Int, plane: Int, taps: RoITaps,
+                           output: UnsafeMutablePointer<Float>, bins: Int) {
+        taps.taps.withUnsafeBufferPointer { tp in
+            for ch in 0..<channels {
+                let src = image + ch * plane
+                var t = 0
+                for bin in 0..<bins {
+                    var value: Float = 0
+                    for _ in 0..<taps.samplesPerBin {
+                        let k = tp[t]
+                        value += k.w1 * src[k.p1] + k.w2 * src[k.p2] + k.w3 * src[k.p3] + k.w4 * src[k.p4]
+                        t += 1
+                    }
+                    output[ch * bins + bin] = value / taps.count
+                }
+            }
+        }
+    }
+
+    /// The same sums over a `[H, W, C]` map: each tap reads C contiguous values, accumulated for all
+    /// channels at once (per channel, the additions happen in torchvision's order).
+    static func poolChannelsLast(_ image: UnsafePointer<Float>, channels: Int, taps: RoITaps,
+                                 output: UnsafeMutablePointer<Float>, bins: Int) {
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: channels)
+        defer { acc.deallocate() }
+        taps.taps.withUnsafeBufferPointer { tp in
+            var t = 0
+            for bin in 0..<bins {
+                acc.initialize(repeating: 0, count: channels)
+                for _ in 0..<taps.samplesPerBin {
+                    let k = tp[t]
+                    let v1 = image + k.p1 * channels, v2 = image + k.p2 * channels
+                    let v3 = image + k.p3 * channels, v4 = image + k.p4 * channels
+                    let w1 = k.w1, w2 = k.w2, w3 = k.w3, w4 = k.w4
+                    for ch in 0..<channels {
+                        acc[ch] += w1 * v1[ch] + w2 * v2[ch] + w3 * v3[ch] + w4 * v4[ch]
+                    }
+                    t += 1
+                }
+                for ch in 0..<channels { output[ch * bins + bin] = acc[ch] / taps.count }
+            }
+        }
+    }
+
+    /// `[N, C, H, W]` -> `[N, H, W, C]`.
+    static func channelsLast(_ t: Tensor) -> Tensor {
+        let n = t.shape[0], c = t.shape[1], h = t.shape[2], w = t.shape[3]
+        var out = Tensor(shape: [n, h, w, c])
+        out.withUnsafeMutableBufferPointer { dst in
+            guard let d = dst.baseAddress else { return }
+            t.withUnsafeBufferPointer { src in
+                guard let s = src.baseAddress else { return }
+                DispatchQueue.concurrentPerform(iterations: n * h) { row in
+                    let b = row / h, y = row % h
+                    let from = s + (b * c * h + y) * w
+                    let to = d + row * w * c
+                    // Tiles of 16 columns: each channel's row segment is read contiguously and the
+                    // destination tile (16 x C) is written contiguously.
+                    var x0 = 0
+                    while x0 < w {
+                        let x1 = min(x0 + 16, w)
+                        for ch in 0..<c {
+                            let src = from + ch * h * w
+                            for x in x0..<x1 { to[x * c + ch] = src[x] }
                         }
-                        output[ch * pooled * pooled + bin] = value / count
+                        x0 = x1
                     }
                 }
             }
         }
+        return out
     }
 }

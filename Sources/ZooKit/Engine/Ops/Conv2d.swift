@@ -114,6 +114,8 @@ public final class Conv2d {
         } catch EngineError.dnnl(let call, _, _) where algorithm == .winograd && call == "dnnl_primitive_desc_create" {
             p = try makePlan(inputShape, ctx, algorithm: .direct)
         }
+        // Heads see a new row count per image: keep the cache (and its reordered weights) bounded.
+        if plans.count >= 8 { plans.removeAll() }
         plans[inputShape] = p
         return p
     }

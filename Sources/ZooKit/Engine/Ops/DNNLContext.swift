@@ -1,3 +1,4 @@
+import Foundation
 internal import CZooDNNL
 
 /// Checks the status of one oneDNN C call, naming the call in the error (swift-nio's `syscall` idea).
@@ -101,12 +102,14 @@ final class DNNLMemory {
     private let owned: UnsafeMutableRawPointer?
     var desc: dnnl_memory_desc_t
 
-    /// Memory for `desc` over caller storage `pointer` (not owned), or self-allocated when `pointer` is nil.
-    init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, pointer: UnsafeMutableRawPointer?, context: @autoclosure () -> String) throws {
+    /// Memory for `desc` over caller storage `pointer` (not owned), or self-allocated when
+    /// `pointer` is nil and `allocate` is true, or with no storage yet (`setData` before use).
+    init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, pointer: UnsafeMutableRawPointer?, allocate: Bool = true,
+         context: @autoclosure () -> String) throws {
         var d = desc
         var owned: UnsafeMutableRawPointer? = nil
         var data = pointer
-        if data == nil {
+        if data == nil, allocate {
             let size = max(dnnl_memory_desc_get_size(&d), 4)
             owned = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
             data = owned
@@ -135,6 +138,24 @@ final class DNNLMemory {
     var byteCount: Int {
         var d = desc
         return dnnl_memory_desc_get_size(&d)
+    }
+}
+
+/// Two growable, 64-byte aligned buffers shared by every convolution for the blocked copies of
+/// its input and output, so a plan keeps no activation-sized memory of its own. Use under `lock`.
+final class DNNLScratch: @unchecked Sendable {
+    static let shared = DNNLScratch()
+    let lock = NSLock()
+    private var buffers: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
+
+    /// Buffer `index` (0 or 1) with at least `size` bytes.
+    func buffer(_ index: Int, size: Int) -> UnsafeMutableRawPointer {
+        while buffers.count <= index { buffers.append((UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64), 64)) }
+        if buffers[index].size < size {
+            buffers[index].pointer.deallocate()
+            buffers[index] = (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
+        }
+        return buffers[index].pointer
     }
 }
 

@@ -68,12 +68,12 @@ final class DNNLConvPlan {
         let plainTag = inputShape.count == 4 ? dnnl_nchw : dnnl_nc
         let userSrcMD = try DNNL.desc(inputShape, plainTag, context: context)
         let userDstMD = try DNNL.desc(outputShape, plainTag, context: context)
-        let userSrc = try DNNLMemory(userSrcMD, ctx, pointer: nil, context: context)
-        let userDst = try DNNLMemory(userDstMD, ctx, pointer: nil, context: context)
+        let userSrc = try DNNLMemory(userSrcMD, ctx, pointer: nil, allocate: false, context: context)
+        let userDst = try DNNLMemory(userDstMD, ctx, pointer: nil, allocate: false, context: context)
         self.userSrc = userSrc
         self.userDst = userDst
-        let innerSrc = DNNL.equal(srcMD, userSrcMD) ? nil : try DNNLMemory(srcMD, ctx, pointer: nil, context: context)
-        let innerDst = DNNL.equal(dstMD, userDstMD) ? nil : try DNNLMemory(dstMD, ctx, pointer: nil, context: context)
+        let innerSrc = DNNL.equal(srcMD, userSrcMD) ? nil : try DNNLMemory(srcMD, ctx, pointer: nil, allocate: false, context: context)
+        let innerDst = DNNL.equal(dstMD, userDstMD) ? nil : try DNNLMemory(dstMD, ctx, pointer: nil, allocate: false, context: context)
         self.innerSrc = innerSrc
         self.innerDst = innerDst
         srcIn = try innerSrc.map { try DNNLReorder(userSrc, $0, ctx, context: context + " (input reorder)") }
@@ -100,6 +100,13 @@ final class DNNLConvPlan {
     /// the residual when the plan sums.
     func run(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, sum: Bool, ctx: DNNLContext) throws {
         guard let inBase = input.baseAddress, let outBase = output.baseAddress else { return }
+        // The blocked copies live in the shared scratch buffers, so runs are serialised process-wide
+        // (oneDNN parallelises inside each primitive).
+        let scratch = DNNLScratch.shared
+        scratch.lock.lock()
+        defer { scratch.lock.unlock() }
+        if let innerSrc { try innerSrc.setData(scratch.buffer(0, size: innerSrc.byteCount), context: context) }
+        if let innerDst { try innerDst.setData(scratch.buffer(1, size: innerDst.byteCount), context: context) }
         try userSrc.setData(UnsafeMutableRawPointer(mutating: inBase), context: context)
         try userDst.setData(UnsafeMutableRawPointer(outBase), context: context)
         let src = innerSrc ?? userSrc

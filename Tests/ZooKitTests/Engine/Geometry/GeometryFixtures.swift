@@ -1,27 +1,21 @@
 import Foundation
 import ZooKit
 
-/// Test-only access to the fixtures the geometry tests read: the intermediates (a minimal
-/// safetensors reader, F32 and I64) and the golden JSON files.
+/// Test-only access to the fixtures the geometry tests read: the intermediates (through the
+/// project's `SafetensorsFile`) and the golden JSON files.
 enum GeometryFixtures {
     struct LoadError: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Tensors of one intermediates file: F32 as `Tensor`, I64 as `[Int]`.
+    /// One intermediates file: float32 tensors, and int64 ones as `[Int]`.
     struct Intermediates {
-        var tensors: [String: Tensor] = [:]
-        var integers: [String: [Int]] = [:]
+        var file: SafetensorsFile
 
-        func tensor(_ name: String) throws -> Tensor {
-            guard let t = tensors[name] else { throw LoadError(description: "no float32 tensor \(name) in intermediates") }
-            return t
-        }
+        func tensor(_ name: String) throws -> Tensor { try file.tensor(name) }
 
-        func array(_ name: String) throws -> [Int] {
-            guard let a = integers[name] else { throw LoadError(description: "no int64 tensor \(name) in intermediates") }
-            return a
-        }
+        /// Small int64 values (class indices) are exact through float32.
+        func array(_ name: String) throws -> [Int] { try file.tensor(name).scalars.map { Int($0) } }
     }
 
     static let maskModel = "tiny_mask_rcnn_R_50_FPN"
@@ -30,36 +24,8 @@ enum GeometryFixtures {
     static let keypointImage = "img3_640x427"
 
     static func intermediates(_ model: String, _ image: String) throws -> Intermediates {
-        let url = TestSupport.fixtures.appendingPathComponent("intermediates/\(model)__\(image).safetensors")
-        let data = try Data(contentsOf: url)
-        guard data.count >= 8 else { throw LoadError(description: "\(url.path): too short") }
-        let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any] else {
-            throw LoadError(description: "\(url.path): header is not a JSON object")
-        }
-        var result = Intermediates()
-        let body = 8 + headerLength
-        for (name, value) in header where name != "__metadata__" {
-            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
-            else { throw LoadError(description: "\(url.path): bad entry \(name)") }
-            let bytes = data.subdata(in: (body + offsets[0])..<(body + offsets[1]))
-            switch dtype {
-            case "F32":
-                let values = bytes.withUnsafeBytes { raw in
-                    (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-                }
-                result.tensors[name] = Tensor(shape: shape, scalars: values)
-            case "I64":
-                let values = bytes.withUnsafeBytes { raw in
-                    (0..<(bytes.count / 8)).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
-                }
-                result.integers[name] = values
-            default:
-                continue
-            }
-        }
-        return result
+        Intermediates(file: try SafetensorsFile(
+            contentsOf: TestSupport.fixtures.appendingPathComponent("intermediates/\(model)__\(image).safetensors")))
     }
 
     /// A golden JSON file as a dictionary.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import ZooKit
+@testable import ZooKit
 
 /// ROIAlign and ROIPooler against a direct, unoptimised reading of torchvision's roi_align.
 @Suite("ROIAlign and ROIPooler")
@@ -69,6 +69,26 @@ struct ROIAlignTests {
             }
         }
         #expect(worst <= 1e-5, "ROIAlign differs from the reference by \(worst)")
+        // Channels-last (used from 8 RoIs on) and planar layouts do the same arithmetic.
+        #expect(boxes.count >= 8)
+        let planar = pool.forward(features, boxes: boxes, batchIndices: nil, channelsLast: false)
+        #expect(planar.scalars == out.scalars)
+    }
+
+    @Test("Batch indices select the image")
+    func batchIndices() {
+        var rng = SeededGenerator(seed: 8)
+        let a = Self.randomFeatures(3, 9, 9, using: &rng), b = Self.randomFeatures(3, 9, 9, using: &rng)
+        let both = Tensor(shape: [2, 3, 9, 9], scalars: a.scalars + b.scalars)
+        let boxes = (0..<9).map { Box(x0: Float($0), y0: 1, x1: Float($0) + 20, y1: 30) }
+        let pool = ROIAlign(outputSize: 3, spatialScale: 0.25, samplingRatio: 2, aligned: true)
+        let mixed = pool(both, boxes: boxes, batchIndices: (0..<9).map { $0 % 2 })
+        let fromA = pool(a, boxes: boxes), fromB = pool(b, boxes: boxes)
+        let slice = 3 * 9
+        for r in 0..<9 {
+            let want = r % 2 == 0 ? fromA : fromB
+            #expect(Array(mixed.scalars[(r * slice)..<((r + 1) * slice)]) == Array(want.scalars[(r * slice)..<((r + 1) * slice)]))
+        }
     }
 
     @Test("aligned shifts the sampling grid by half a pixel")

@@ -20,6 +20,8 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
+typealias DenseRandom = SeededRandom
+
 /// `max|a - b| / max|b|`, the fixtures README's relative error.
 func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
     precondition(a.shape == b.shape, "shapes differ: \(a.shape) vs \(b.shape)")

@@ -1,0 +1,117 @@
+import Foundation
+
+/// zoo's download cache: `ZOO_CACHE`, else `$XDG_CACHE_HOME/zoo`, else `~/.cache/zoo`, laid out
+/// like the URL path (`detectron2/<config>/<id>/<file>`), as detectron2's own iopath cache is.
+public struct ModelCache: Sendable {
+    /// The cache's root folder.
+    public let root: URL
+    /// detectron2's caches (`$FVCORE_CACHE`, `$IOPATH_CACHE`, `~/.torch/iopath_cache`,
+    /// `~/.torch/fvcore_cache`), searched for a verified file before downloading.
+    public let detectron2Roots: [URL]
+
+    /// The cache the environment names (pass `ProcessInfo.processInfo.environment`).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let home = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory())
+        func nonEmpty(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
+        if let zoo = nonEmpty("ZOO_CACHE") {
+            root = URL(fileURLWithPath: zoo)
+        } else if let xdg = nonEmpty("XDG_CACHE_HOME") {
+            root = URL(fileURLWithPath: xdg).appendingPathComponent("zoo")
+        } else {
+            root = home.appendingPathComponent(".cache/zoo")
+        }
+        var others: [URL] = []
+        if let fvcore = nonEmpty("FVCORE_CACHE") { others.append(URL(fileURLWithPath: fvcore)) }
+        if let iopath = nonEmpty("IOPATH_CACHE") { others.append(URL(fileURLWithPath: iopath)) }
+        others.append(home.appendingPathComponent(".torch/iopath_cache"))
+        others.append(home.appendingPathComponent(".torch/fvcore_cache"))
+        detectron2Roots = others
+    }
+
+    /// A cache at `root` (tests), with no detectron2 caches unless given.
+    public init(root: URL, detectron2Roots: [URL] = []) {
+        self.root = root
+        self.detectron2Roots = detectron2Roots
+    }
+
+    /// The URL's path below a cache root (what iopath's HTTPURLHandler uses), without `.`/`..`.
+    public static func relativePath(forURL url: String) -> String {
+        var path = URLComponents(string: url)?.path ?? url
+        if path.isEmpty { path = url }
+        let parts = path.split(separator: "/").filter { $0 != "." && $0 != ".." && !$0.isEmpty }
+        return parts.isEmpty ? "unnamed" : parts.joined(separator: "/")
+    }
+
+    /// Where the file for `url` lives in this cache (whether or not it is there).
+    public func path(forURL url: String) -> URL {
+        root.appendingPathComponent(Self.relativePath(forURL: url))
+    }
+
+    /// The cached file for `url` if it is present and matches its manifest record (size), else nil.
+    public func cachedFile(forURL url: String) -> URL? {
+        let file = path(forURL: url)
+        guard let record = record(forURL: url), let size = fileSize(file), size == record.size else { return nil }
+        return file
+    }
+
+    /// The manifest record for `url`, if any.
+    public func record(forURL url: String) -> CacheRecord? {
+        (try? manifest.read())?[Self.relativePath(forURL: url)]
+    }
+
+    /// All manifest records.
+    public func records() throws -> [CacheRecord] {
+        try manifest.read().values.sorted { $0.path < $1.path }
+    }
+
+    var manifest: CacheManifest { CacheManifest(root: root) }
+
+    /// Records a verified file.
+    func record(url: String, digests: FileDigests, pinned: Bool) throws {
+        let record = CacheRecord(path: Self.relativePath(forURL: url), url: url, size: digests.size,
+                                 sha256: digests.sha256, md5: digests.md5, pinned: pinned, verifiedAt: isoNow())
+        try manifest.update { $0[record.path] = record }
+    }
+
+    /// Removes the records for these relative paths.
+    public func removeRecords(paths: [String]) throws {
+        try manifest.update { records in for p in paths { records[p] = nil } }
+    }
+
+    /// A verified copy of `url`'s file in one of detectron2's caches, if any (md5 prefix checked).
+    func detectron2Copy(forURL url: String, md5Prefix: String?) -> (URL, FileDigests)? {
+        let relative = Self.relativePath(forURL: url)
+        for other in detectron2Roots {
+            let candidate = other.appendingPathComponent(relative)
+            guard FileManager.default.fileExists(atPath: candidate.path),
+                  let digests = try? FileDigests(of: candidate) else { continue }
+            if let md5Prefix, !digests.md5.hasPrefix(md5Prefix) { continue }
+            if let pin = record(forURL: url), pin.pinned, pin.sha256 != digests.sha256 { continue }
+            return (candidate, digests)
+        }
+        return nil
+    }
+
+    /// Every regular file below the root except zoo's own bookkeeping (manifest, locks, temporaries).
+    public func files() -> [String] {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        var out: [String] = []
+        let rootPath = root.standardizedFileURL.path
+        for case let url as URL in walker {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            let name = url.lastPathComponent
+            if name == "manifest.json" || name == "manifest.lock" || name.hasSuffix(".lock") || name.hasSuffix(".tmp") { continue }
+            var path = url.standardizedFileURL.path
+            if path.hasPrefix(rootPath + "/") { path.removeFirst(rootPath.count + 1) }
+            out.append(path)
+        }
+        return out.sorted()
+    }
+}
+
+/// Size of the regular file at `url`, or nil if absent.
+func fileSize(_ url: URL) -> Int64? {
+    var info = stat()
+    guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int64(info.st_size)
+}

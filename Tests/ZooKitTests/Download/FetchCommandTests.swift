@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import ZooKit
+
+/// `zoo fetch` and `zoo cache` as processes: Ctrl-C then resume, two processes at once, unknown ids,
+/// offline, and the cache subcommands. Entries come from a test index (ZOO_INDEX) whose URLs are
+/// the canonical ones, fetched through `--mirror` from the fault server.
+@Suite("zoo fetch and zoo cache")
+struct FetchCommandTests {
+    let server: FaultServer
+    let work: URL
+    let id: String
+    let url: String
+    let environment: [String: String]
+
+    init() throws {
+        server = try #require(FaultServer.shared, "python3 fault server did not start")
+        try #require(!TestCheckpoint.data.isEmpty, "md5 tail search failed")
+        try server.serve(TestCheckpoint.data, as: TestCheckpoint.name)
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        id = "test-\(UUID().uuidString.prefix(8))"
+        url = "https://dl.fbaipublicfiles.com/detectron2/Test/\(id)/1/\(TestCheckpoint.name)"
+        let index = """
+        {"entries": [{"id": "\(id)", "config": "Test/\(id).yaml", "weights_url": "\(url)", "md5_prefix": "\(TestCheckpoint.prefix)"}]}
+        """
+        let indexFile = work.appendingPathComponent("index.json")
+        try Data(index.utf8).write(to: indexFile)
+        environment = ["ZOO_CACHE": work.appendingPathComponent("cache").path, "ZOO_INDEX": indexFile.path,
+                       "ZOO_RETRY_DELAY": "0.01", "ZOO_MIRROR": ""]
+    }
+
+    var cachedFile: URL { work.appendingPathComponent("cache").appendingPathComponent(ModelCache.relativePath(forURL: url)) }
+    var fragment: String { "Test/\(id)/" }
+
+    /// Starts `zoo` without waiting for it.
+    func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let binary = try #require(TestSupport.zooBinary, "build zoo first")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, out, err)
+    }
+
+    func finish(_ launched: (Process, Pipe, Pipe)) -> (status: Int32, stdout: String, stderr: String) {
+        let out = launched.1.fileHandleForReading.readDataToEndOfFile()
+        let err = launched.2.fileHandleForReading.readDataToEndOfFile()
+        launched.0.waitUntilExit()
+        return (launched.0.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test("Ctrl-C keeps the partial file; the next run resumes it with a Range request")
+    func interruptThenResume() throws {
+        let running = try launch(["fetch", id, "--mirror", server.base("slow")])
+        let part = cachedFile.path + ".part"
+        let deadline = Date().addingTimeInterval(30)
+        while (fileSize(URL(fileURLWithPath: part)) ?? 0) < 300_000, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        running.0.interrupt()
+        let first = finish(running)
+        #expect(first.status == 130, "stderr: \(first.stderr)")
+        #expect(first.stderr.contains("interrupted"))
+        let kept = try #require(fileSize(URL(fileURLWithPath: part)))
+        #expect(kept > 0 && kept < Int64(TestCheckpoint.data.count))
+        #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
+
+        let second = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        #expect(second.stdout == cachedFile.path + "\n")
+        #expect(try Data(contentsOf: cachedFile) == TestCheckpoint.data)
+        let resumed = try server.requests(containing: "/ok/detectron2/" + fragment)
+        #expect(resumed.count == 1)
+        #expect(resumed.first?.range == "bytes=\(kept)-")
+    }
+
+    @Test("two zoo fetch processes for one id: one downloads, the other waits and reuses the file")
+    func twoProcesses() throws {
+        let a = try launch(["fetch", id, "--mirror", server.base("slow")])
+        let b = try launch(["fetch", id, "--mirror", server.base("slow")])
+        let ra = finish(a), rb = finish(b)
+        #expect(ra.status == 0, "stderr: \(ra.stderr)")
+        #expect(rb.status == 0, "stderr: \(rb.stderr)")
+        #expect(ra.stdout == cachedFile.path + "\n")
+        #expect(rb.stdout == ra.stdout)
+        #expect(try Data(contentsOf: cachedFile) == TestCheckpoint.data)
+        #expect(try server.requests(containing: fragment).count == 1)
+    }
+
+    @Test("an unknown id fails with a clear line and downloads nothing")
+    func unknownID() throws {
+        let result = try TestSupport.runZoo(["fetch", "no_such_model_\(id)", "--mirror", server.base("ok")], environment: environment)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no_such_model_\(id)"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("offline: a miss names the file, a hit prints the cached path")
+    func offline() throws {
+        let miss = try TestSupport.runZoo(["fetch", id, "--offline"], environment: environment)
+        #expect(miss.status == 1)
+        #expect(miss.stderr.contains(cachedFile.path))
+        #expect(try server.requests(containing: fragment).isEmpty)
+        let fetched = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(fetched.status == 0, "stderr: \(fetched.stderr)")
+        var env = environment
+        env["ZOO_OFFLINE"] = "1"
+        let hit = try TestSupport.runZoo(["fetch", id], environment: env)
+        #expect(hit.status == 0)
+        #expect(hit.stdout == cachedFile.path + "\n")
+    }
+
+    @Test("zoo cache ls, verify (and --fix) and rm")
+    func cacheCommands() throws {
+        let fetched = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(fetched.status == 0, "stderr: \(fetched.stderr)")
+        let ls = try TestSupport.runZoo(["cache", "ls", "--json"], environment: environment)
+        let rows = try JSONDecoder().decode([CacheFileStatus].self, from: Data(ls.stdout.utf8))
+        let relative = ModelCache.relativePath(forURL: url)
+        #expect(rows.first { $0.path == relative }?.state == "verified")
+        #expect(rows.first { $0.path == relative }?.size == Int64(TestCheckpoint.data.count))
+
+        #expect(try TestSupport.runZoo(["cache", "verify"], environment: environment).status == 0)
+        var bytes = TestCheckpoint.data
+        bytes[1000] ^= 0xff
+        try bytes.write(to: cachedFile)
+        let bad = try TestSupport.runZoo(["cache", "verify"], environment: environment)
+        #expect(bad.status != 0)
+        #expect(bad.stdout.contains("CORRUPT"))
+        #expect(FileManager.default.fileExists(atPath: cachedFile.path))
+        let fixed = try TestSupport.runZoo(["cache", "verify", "--fix"], environment: environment)
+        #expect(fixed.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
+
+        _ = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(FileManager.default.fileExists(atPath: cachedFile.path))
+        let rm = try TestSupport.runZoo(["cache", "rm", id], environment: environment)
+        #expect(rm.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
+        let after = try JSONDecoder().decode([CacheFileStatus].self, from: Data(try TestSupport.runZoo(["cache", "ls", "--json"], environment: environment).stdout.utf8))
+        #expect(after.isEmpty)
+    }
+}
