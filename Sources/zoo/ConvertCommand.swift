@@ -14,7 +14,7 @@ struct ConvertCommand: ParsableCommand {
             name and renamed, so a failed conversion leaves nothing behind. Prints the output path.
             """)
 
-    @Argument(help: "The .pkl checkpoint to convert.")
+    @Argument(help: "The .pkl checkpoint to convert, or the id / config of a fetched zoo model (converted next to it in the cache).")
     var source: String
 
     @Option(name: [.short, .customLong("output")], help: "Output path (default: next to the source, with .safetensors).")
@@ -42,16 +42,11 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sourceURL = URL(fileURLWithPath: source)
-        guard FileManager.default.fileExists(atPath: sourceURL.path) else {
-            // `zoo convert ID` (a fetched entry, converted next to it in the cache) needs the index
-            // and the cache; until they are wired here, give the fetched file's path instead.
-            throw ValidationError("\(source): no such file; give the path of a .pkl (for a fetched model, the path `zoo fetch ID` printed)")
-        }
-        let outputURL = output.map { URL(fileURLWithPath: $0) } ?? CheckpointConverter.defaultOutput(for: sourceURL)
+        let job = try resolve()
         do {
             let result = try CheckpointConverter.convert(
-                sourceURL, to: outputURL, modelID: modelID, config: config, sourceSHA256: sourceSHA256)
+                job.source, to: job.output, modelID: modelID ?? job.modelID, config: config ?? job.config,
+                sourceSHA256: sourceSHA256 ?? job.sha256)
             if !quiet {
                 let megabytes = String(format: "%.1f", Double(result.byteCount) / 1_000_000)
                 var line = "zoo convert: \(result.tensorCount) tensors, \(megabytes) MB, layout \(result.layout.displayName)"
@@ -63,5 +58,27 @@ struct ConvertCommand: ParsableCommand {
             FileHandle.standardError.write(Data("zoo convert: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// What to convert: a file path, or a fetched zoo entry (id or config path) whose verified
+    /// cached `.pkl` is converted next to itself, with the id, config and the cache's recorded
+    /// sha256 in the metadata.
+    private func resolve() throws -> (source: URL, output: URL, modelID: String?, config: String?, sha256: String?) {
+        let path = URL(fileURLWithPath: source)
+        if FileManager.default.fileExists(atPath: path.path) {
+            return (path, output.map { URL(fileURLWithPath: $0) } ?? CheckpointConverter.defaultOutput(for: path), nil, nil, nil)
+        }
+        let entry: ZooEntry
+        do {
+            entry = try ZooIndex.load().lookup(source)
+        } catch {
+            throw ValidationError("\(source): no such file, and not a model id or config: \(error)")
+        }
+        let cache = ModelCache()
+        guard let file = cache.cachedFile(forURL: entry.weightsURL) else {
+            throw ValidationError("\(source): model \(entry.id) is not in the cache (\(cache.root.path)); run `zoo fetch \(entry.id)` first")
+        }
+        let destination = output.map { URL(fileURLWithPath: $0) } ?? CheckpointConverter.defaultOutput(for: file)
+        return (file, destination, entry.id, entry.config, cache.record(forURL: entry.weightsURL)?.sha256)
     }
 }

@@ -17,7 +17,14 @@ enum PickleCheckpoint {
             metadata["__author__"] = document.string(author)
             // tools/convert-torchvision-to-d2.py writes "__author__": "torchvision".
             let layout: CheckpointLayout = metadata["__author__"] == "torchvision" ? .torchvision : .detectron2
-            return CheckpointContents(arrays: arrays, layout: layout, format: .pickle, sourceNames: [:], notes: [], metadata: metadata)
+            var notes: [String] = []
+            // DetectionCheckpointer matches such names by suffix (align_and_update_state_dicts
+            // with c2_conversion=False) instead of using them as-is.
+            if case .bool(true)? = root["matching_heuristics"] {
+                metadata["matching_heuristics"] = "true"
+                notes.append("matching_heuristics: keys are partial, match them with C2NameMapping.alignC2Names")
+            }
+            return CheckpointContents(arrays: arrays, layout: layout, format: .pickle, sourceNames: [:], notes: notes, metadata: metadata)
         }
         // Caffe2 / Detectron1: detection models have "blobs", ImageNet models are flat.
         var blobs = root

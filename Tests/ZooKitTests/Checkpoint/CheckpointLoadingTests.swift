@@ -113,6 +113,32 @@ import Testing
         #expect(C2NameMapping.renamed(blob) == expected)
     }
 
+    @Test func torchvisionFilesKeepTheirNamesAndAskForSuffixMatching() throws {
+        // {"model": {"stem.conv1.weight": float32[2]}, "__author__": "torchvision", "matching_heuristics": True}, protocol 2.
+        var bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x28]
+        func unicode(_ text: String) { bytes += [0x58] + withUnsafeBytes(of: UInt32(text.utf8.count).littleEndian, Array.init) + Array(text.utf8) }
+        unicode("model")
+        bytes += [0x7D]
+        unicode("stem.conv1.weight")
+        bytes += Array("cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n".utf8) + [0x4B, 0x00, 0x85]
+        bytes += [0x43, 0x01, 0x62, 0x87, 0x52, 0x28, 0x4B, 0x01, 0x4B, 0x02, 0x85]
+        bytes += Array("cnumpy\ndtype\n".utf8)
+        unicode("f4")
+        bytes += [0x89, 0x88, 0x87, 0x52, 0x28, 0x4B, 0x03]
+        unicode("<")
+        bytes += [0x4E, 0x4E, 0x4E, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4A, 0xFF, 0xFF, 0xFF, 0xFF, 0x4B, 0x00, 0x74, 0x62, 0x89]
+        bytes += [0x43, 0x08, 0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0x74, 0x62, 0x73]  // [1, 2], BUILD, SETITEM
+        unicode("__author__"); unicode("torchvision")
+        unicode("matching_heuristics")
+        bytes += [0x88, 0x75, 0x2E]
+        let document = try PickleReader.read(data: Data(bytes))
+        let contents = try PickleCheckpoint.contents(of: document, file: "tv.pkl")
+        #expect(contents.layout == .torchvision)
+        #expect(contents.arrays.map(\.name) == ["stem.conv1.weight"])
+        #expect(try contents.arrays.first?.array.floatTensor().scalars == [1, 2])
+        #expect(contents.metadata["matching_heuristics"] == "true")
+    }
+
     @Test func c4KeysPutRes5InTheROIHeads() {
         #expect(C2NameMapping.detectron2Key(forRenamed: "res5.0.conv1.weight", fpn: false) == "roi_heads.res5.0.conv1.weight")
         #expect(C2NameMapping.detectron2Key(forRenamed: "res4.0.conv1.weight", fpn: false) == "backbone.res4.0.conv1.weight")

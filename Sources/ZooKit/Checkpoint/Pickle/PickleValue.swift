@@ -4,13 +4,19 @@ import Foundation
 /// to by index, so a hostile pickle can nest or cycle them as it likes without any recursion in
 /// zoo (no deep `deinit` chains, no infinite walks).
 public enum PickleValue: Sendable {
+    /// `None`.
     case none
+    /// `True` / `False`.
     case bool(Bool)
+    /// An integer that fits in 64 bits.
     case int(Int)
     /// An integer outside 64 bits (kept only as a marker; checkpoints have no use for it).
     case largeInt
+    /// A Python float.
     case float(Double)
+    /// A Python `str` (or Python 2 byte string).
     case string(PickleText)
+    /// `bytes` / `bytearray` (a slice of the file: no copy).
     case bytes(Data)
     /// A container, array, dtype or allowed global in `PickleDocument.objects`.
     case object(Int)
@@ -63,7 +69,9 @@ public struct PickleText: Sendable, Equatable {
 
 /// A numpy dtype as pickled: type code and byte order (`<`, `>`, `|` or `=`).
 public struct NumpyDType: Sendable, Equatable {
+    /// The element type.
     public var dtype: DType
+    /// `<` little-endian, `>` big-endian, `|` not applicable, `=` native.
     public var byteOrder: Character
 }
 
@@ -135,13 +143,19 @@ public struct PickleDict: Sendable {
 
 /// A heap object of the unpickler.
 public enum PickleObject: Sendable {
+    /// A list.
     case list([PickleValue])
+    /// A tuple.
     case tuple([PickleValue])
+    /// A dict or `OrderedDict`.
     case dict(PickleDict)
+    /// A set or frozenset, in insertion order.
     case set([PickleValue])
+    /// An allowed global (a callable for REDUCE).
     case global(PickleGlobal)
     /// An ndarray made by `_reconstruct`, waiting for its BUILD (nil) or complete.
     case ndarray(CheckpointArray?)
+    /// A numpy dtype.
     case dtype(NumpyDType)
     /// A slot whose object is being updated in place (never visible after an opcode completes).
     case vacant
