@@ -9,7 +9,7 @@ struct BicubicResizeTests {
     @Test("bicubicResize equals PyTorch's formula on whole maps",
           arguments: [(56, 56), (64, 93), (30, 17), (1, 1), (120, 57)])
     func wholeMap(outH: Int, outW: Int) {
-        var rng = SeededGenerator(seed: UInt64(outH * 1000 + outW))
+        var rng = SeededRandom(seed: UInt64(outH * 1000 + outW))
         let s = 56
         let map = (0..<(s * s)).map { _ in Float.random(in: -3...3, using: &rng) }
         var out = [Float](repeating: 0, count: outH * outW)

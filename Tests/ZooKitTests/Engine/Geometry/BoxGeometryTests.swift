@@ -57,7 +57,7 @@ struct BoxGeometryTests {
 
     @Test("apply_deltas matches a double-precision reference", arguments: [[1.0, 1, 1, 1], [10.0, 10, 5, 5]])
     func applyDeltas(weights: [Double]) {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let t = Box2BoxTransform(weights: weights)
         let k = 3
         let boxes = (0..<50).map { _ -> Box in

@@ -27,7 +27,7 @@ struct MaskKeypointTests {
 
     @Test("pasteMasksInImage equals the README's grid_sample formula")
     func paste() {
-        var rng = SeededGenerator(seed: 21)
+        var rng = SeededRandom(seed: 21)
         let m = 28, n = 6, height = 70, width = 90
         // Smooth-ish maps: a random blob plus noise, so masks have interiors and borders.
         var values: [Float] = []
@@ -84,7 +84,7 @@ struct MaskKeypointTests {
 
     @Test("heatmapsToKeypoints equals a direct bicubic / argmax / softmax reference")
     func keypoints() {
-        var rng = SeededGenerator(seed: 31)
+        var rng = SeededRandom(seed: 31)
         let s = 56, k = 3
         let boxes = [Box(x0: 10.2, y0: 20.7, x1: 73.9, y1: 120.3), Box(x0: 5, y0: 5, x1: 5.4, y1: 30),
                      Box(x0: 100, y0: 40, x1: 130.5, y1: 52.25), Box(x0: 0, y0: 0, x1: 200, y1: 180)]
@@ -139,7 +139,7 @@ struct MaskKeypointTests {
 
     @Test("RLE round-trips random masks and counts column-major runs")
     func randomRLE() throws {
-        var rng = SeededGenerator(seed: 77)
+        var rng = SeededRandom(seed: 77)
         for (h, w) in [(1, 1), (7, 5), (40, 33), (3, 200)] {
             for density in [0.0, 0.05, 0.5, 0.97, 1.0] {
                 let bits = (0..<(h * w)).map { _ in Double.random(in: 0..<1, using: &rng) < density ? UInt8(1) : 0 }

@@ -36,7 +36,7 @@ struct NMSTests {
     }
 
     /// Boxes on a 1/8-pixel grid, so the coordinate-offset trick of batched NMS stays exact.
-    static func randomBoxes(_ n: Int, extent: Float, using rng: inout SeededGenerator) -> [Box] {
+    static func randomBoxes(_ n: Int, extent: Float, using rng: inout SeededRandom) -> [Box] {
         func q(_ v: Float) -> Float { (v * 8).rounded() / 8 }
         return (0..<n).map { _ in
             let x = q(Float.random(in: 0...extent, using: &rng)), y = q(Float.random(in: 0...extent, using: &rng))
@@ -46,7 +46,7 @@ struct NMSTests {
 
     @Test("nms equals the greedy reference", arguments: [0.3, 0.5, 0.7])
     func nmsMatchesReference(threshold: Double) {
-        var rng = SeededGenerator(seed: UInt64(threshold * 1000))
+        var rng = SeededRandom(seed: UInt64(threshold * 1000))
         let boxes = Self.randomBoxes(400, extent: 200, using: &rng)
         // Some repeated scores check the tie order.
         let scores = (0..<400).map { _ in (Float.random(in: 0...1, using: &rng) * 64).rounded() / 64 }
@@ -65,7 +65,7 @@ struct NMSTests {
 
     @Test("batchedNMS equals per-group NMS on both of torchvision's paths", arguments: [300, 1500])
     func batched(count: Int) {
-        var rng = SeededGenerator(seed: UInt64(count))
+        var rng = SeededRandom(seed: UInt64(count))
         let boxes = Self.randomBoxes(count, extent: 300, using: &rng)
         let scores = (0..<count).map { _ in Float.random(in: 0...1, using: &rng) }
         let groups = (0..<count).map { _ in Int.random(in: 0..<5, using: &rng) }
@@ -78,7 +78,7 @@ struct NMSTests {
 
     @Test("findTopRPNProposals equals a naive decode / top-k / clip / NMS pipeline")
     func proposals() {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SeededRandom(seed: 42)
         let gen = DefaultAnchorGenerator(sizes: [[16], [32], [64]], aspectRatios: [[0.5, 1, 2]], strides: [4, 8, 16])
         let sizes = [(12, 10), (6, 5), (3, 3)]
         let imageH = 45, imageW = 38
@@ -124,7 +124,7 @@ struct NMSTests {
 
     @Test("fastRCNNInference equals a naive softmax / decode / threshold / per-class NMS")
     func boxInference() {
-        var rng = SeededGenerator(seed: 99)
+        var rng = SeededRandom(seed: 99)
         let r = 200, k = 4
         let proposals = Self.randomBoxes(r, extent: 150, using: &rng)
         let logits = Tensor(shape: [r, k + 1], scalars: (0..<(r * (k + 1))).map { _ in Float.random(in: -4...4, using: &rng) })

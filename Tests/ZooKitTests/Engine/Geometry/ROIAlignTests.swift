@@ -37,13 +37,13 @@ struct ROIAlignTests {
         return sum / Double(max(gh * gw, 1))
     }
 
-    static func randomFeatures(_ c: Int, _ h: Int, _ w: Int, using rng: inout SeededGenerator) -> Tensor {
+    static func randomFeatures(_ c: Int, _ h: Int, _ w: Int, using rng: inout SeededRandom) -> Tensor {
         Tensor(shape: [1, c, h, w], scalars: (0..<(c * h * w)).map { _ in Float.random(in: -2...2, using: &rng) })
     }
 
     @Test("ROIAlign equals the reference", arguments: [(false, 2), (true, 0), (false, 0), (true, 2)])
     func roiAlign(aligned: Bool, ratio: Int) {
-        var rng = SeededGenerator(seed: aligned ? 3 : 4)
+        var rng = SeededRandom(seed: aligned ? 3 : 4)
         let c = 24, h = 19, w = 23, p = 7
         let features = Self.randomFeatures(c, h, w, using: &rng)
         // Boxes in input pixels at stride 8: inside, crossing the border, tiny (< 1 feature pixel), huge.
@@ -77,7 +77,7 @@ struct ROIAlignTests {
 
     @Test("Batch indices select the image")
     func batchIndices() {
-        var rng = SeededGenerator(seed: 8)
+        var rng = SeededRandom(seed: 8)
         let a = Self.randomFeatures(3, 9, 9, using: &rng), b = Self.randomFeatures(3, 9, 9, using: &rng)
         let both = Tensor(shape: [2, 3, 9, 9], scalars: a.scalars + b.scalars)
         let boxes = (0..<9).map { Box(x0: Float($0), y0: 1, x1: Float($0) + 20, y1: 30) }
@@ -93,7 +93,7 @@ struct ROIAlignTests {
 
     @Test("aligned shifts the sampling grid by half a pixel")
     func alignedDiffers() {
-        var rng = SeededGenerator(seed: 11)
+        var rng = SeededRandom(seed: 11)
         let features = Self.randomFeatures(2, 8, 8, using: &rng)
         let box = [Box(x0: 4, y0: 4, x1: 20, y1: 24)]
         let a = ROIAlign(outputSize: 2, spatialScale: 0.25, samplingRatio: 2, aligned: false)(features, boxes: box)
@@ -115,7 +115,7 @@ struct ROIAlignTests {
 
     @Test("ROIPooler pools each box from its level")
     func pooler() {
-        var rng = SeededGenerator(seed: 5)
+        var rng = SeededRandom(seed: 5)
         let features = [(40, 48), (20, 24), (10, 12), (5, 6)].map { Self.randomFeatures(8, $0.0, $0.1, using: &rng) }
         let pooler = ROIPooler(outputSize: 7, scales: [1.0 / 4, 1.0 / 8, 1.0 / 16, 1.0 / 32], samplingRatio: 0, aligned: true)
         #expect(pooler.minLevel == 2 && pooler.maxLevel == 5)
