@@ -27,6 +27,12 @@ public struct PredictionRecord: Encodable, Sendable {
         public var pixelMean: [Double]
         public var pixelStd: [Double]
         public var format: String
+
+        enum CodingKeys: String, CodingKey {
+            case minSizeTest = "min_size_test", maxSizeTest = "max_size_test", resizedHeight = "resized_height"
+            case resizedWidth = "resized_width", paddedHeight = "padded_height", paddedWidth = "padded_width"
+            case pixelMean = "pixel_mean", pixelStd = "pixel_std", format
+        }
     }
 
     /// The test-time thresholds the result was made with.
@@ -35,6 +41,11 @@ public struct PredictionRecord: Encodable, Sendable {
         public var nmsThreshTest: Double
         public var detectionsPerImage: Int
         public var maskThreshold: Double
+
+        enum CodingKeys: String, CodingKey {
+            case scoreThreshTest = "score_thresh_test", nmsThreshTest = "nms_thresh_test"
+            case detectionsPerImage = "detections_per_image", maskThreshold = "mask_threshold"
+        }
     }
 
     /// One detection; boxes in input-image pixels (`box_xyxy`) and network-input pixels (`box_xyxy_input`).

@@ -48,10 +48,20 @@ import Testing
         let stem = (image as NSString).deletingPathExtension
         let goldenURL = TestSupport.fixtures.appendingPathComponent("golden/\(model)__\(stem).json")
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any] ?? [:]
-        if let pre = golden["preprocess"] as? [String: Any] {
-            #expect(pre["resized_width"] as? Int == prediction.resizedWidth)
-            #expect(pre["resized_height"] as? Int == prediction.resizedHeight)
+        // The record carries the golden schema's preprocessing and threshold facts, with the same values.
+        let pre = golden["preprocess"] as? [String: Any] ?? [:]
+        let candidatePre = candidate["preprocess"] as? [String: Any] ?? [:]
+        for key in ["min_size_test", "max_size_test", "resized_height", "resized_width", "padded_height", "padded_width"] {
+            #expect(candidatePre[key] as? Int != nil && candidatePre[key] as? Int == pre[key] as? Int, "preprocess.\(key)")
         }
+        #expect(candidatePre["pixel_mean"] as? [Double] == pre["pixel_mean_bgr"] as? [Double])
+        let thresholds = golden["thresholds"] as? [String: Any] ?? [:]
+        let candidateThresholds = candidate["thresholds"] as? [String: Any] ?? [:]
+        for key in ["score_thresh_test", "nms_thresh_test", "mask_threshold"] {
+            #expect(candidateThresholds[key] as? Double != nil && candidateThresholds[key] as? Double == thresholds[key] as? Double,
+                    "thresholds.\(key)")
+        }
+        #expect(candidateThresholds["detections_per_image"] as? Int == thresholds["detections_per_image"] as? Int)
         #expect(golden["num_proposals"] as? Int == prediction.numProposals)
         return try GoldenComparator.compare(golden: golden, candidate: candidate)
     }
