@@ -11,18 +11,19 @@ public final class GeneralizedRCNN {
     /// Checkpoint keys the model did not use (detectron2 lists them in one warning).
     public let unusedWeights: [String]
 
-    let backbone: ResNetFPN
-    let rpnHead: StandardRPNHead
+    /// The modules, readable for inspection (FLOP counts, oneDNN implementations).
+    public let backbone: ResNetFPN
+    public let rpnHead: StandardRPNHead
     let anchorGenerator: DefaultAnchorGenerator
     let rpnBox2Box: Box2BoxTransform
     let boxPooler: ROIPooler
-    let boxHead: FastRCNNConvFCHead
-    let boxPredictor: FastRCNNOutputLayers
+    public let boxHead: FastRCNNConvFCHead
+    public let boxPredictor: FastRCNNOutputLayers
     let roiBox2Box: Box2BoxTransform
     let maskPooler: ROIPooler?
-    let maskHead: MaskRCNNConvUpsampleHead?
+    public let maskHead: MaskRCNNConvUpsampleHead?
     let keypointPooler: ROIPooler?
-    let keypointHead: KRCNNConvDeconvUpsampleHead?
+    public let keypointHead: KRCNNConvDeconvUpsampleHead?
 
     /// FPN levels the RPN reads (`p2`..`p6`) and the ROI heads read (`p2`..`p5`).
     let rpnFeatures: [String]
@@ -218,7 +219,7 @@ public final class GeneralizedRCNN {
         return Tensor(shape: [indices.count] + t.shape.dropFirst(), scalars: scalars)
     }
 
-    static func feature(_ name: String, in features: [String: Tensor]) throws -> Tensor {
+    static func feature<T>(_ name: String, in features: [String: T]) throws -> T {
         guard let map = features[name] else {
             throw EngineError.unsupported(key: "feature", value: name, supported: features.keys.sorted())
         }
