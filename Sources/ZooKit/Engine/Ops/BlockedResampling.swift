@@ -11,6 +11,7 @@ enum BlockedResampling {
         let out = try DNNLTensor(blockedShape: [n, c, max(oh, 0), max(ow, 0)], context: "maxPool2d output")
         guard oh > 0, ow > 0, let src = x.pointer, let dst = out.pointer else { return out }
         let lanes = DNNLTensor.lanes
+        precondition(lanes == 16, "maxPool2d's SIMD loop assumes 16 lanes")
         let blocks = n * ((c + lanes - 1) / lanes)
         let source = UnsafePointer(src)
         parallelFor(blocks) { b in
@@ -20,17 +21,15 @@ enum BlockedResampling {
                 let y0 = max(oy * stride - padding, 0), y1 = min(oy * stride - padding + kernel, h)
                 for ox in 0..<ow {
                     let x0 = max(ox * stride - padding, 0), x1 = min(ox * stride - padding + kernel, w)
-                    let o = d + (oy * ow + ox) * lanes
-                    for l in 0..<lanes { o[l] = -Float.infinity }
+                    // 16 channels at once: a lane takes v where v > max or v is NaN, as the scalar loop.
+                    var m = SIMD16<Float>(repeating: -Float.infinity)
                     for yy in y0..<y1 {
                         for xx in x0..<x1 {
-                            let p = s + (yy * w + xx) * lanes
-                            for l in 0..<lanes {
-                                let v = p[l]
-                                if v > o[l] || v.isNaN { o[l] = v }
-                            }
+                            let v = UnsafeRawPointer(s + (yy * w + xx) * lanes).loadUnaligned(as: SIMD16<Float>.self)
+                            m.replace(with: v, where: (v .> m) .| (v .!= v))
                         }
                     }
+                    UnsafeMutableRawPointer(d + (oy * ow + ox) * lanes).storeBytes(of: m, as: SIMD16<Float>.self)
                 }
             }
         }

@@ -71,30 +71,39 @@ final class DNNLTensor {
 
     /// The values as a plain row-major `Tensor`.
     func tensor(context: @autoclosure () -> String) throws -> Tensor {
-        let ctx = try DNNLContext.get()
-        var out = Tensor(shape: shape)
-        guard out.count > 0 else { return out }
-        let plain = try DNNL.desc(shape, dnnl_nchw, context: context())
-        try out.withUnsafeMutableBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            let dst = try DNNLMemory(plain, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
-            try DNNL.reorder(memory, dst, ctx, context: context())
-        }
-        return out
+        try reorderedScalars(tag: dnnl_nchw, shape: shape, context: context())
     }
 
     /// The values as a row-major `[N, H, W, C]` `Tensor` (what ROIAlign's channels-last loops read).
     func channelsLastTensor(context: @autoclosure () -> String) throws -> Tensor {
+        try reorderedScalars(tag: dnnl_nhwc, shape: [shape[0], shape[2], shape[3], shape[1]], context: context())
+    }
+
+    /// The values reordered into layout `tag`, as a `Tensor` of `outShape` (the array is written
+    /// once, by the reorder, not zero-filled first).
+    private func reorderedScalars(tag: dnnl_format_tag_t, shape outShape: [Int], context: @autoclosure () -> String) throws -> Tensor {
         let ctx = try DNNLContext.get()
-        var out = Tensor(shape: [shape[0], shape[2], shape[3], shape[1]])
-        guard out.count > 0 else { return out }
-        let nhwc = try DNNL.desc(shape, dnnl_nhwc, context: context())
-        try out.withUnsafeMutableBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            let dst = try DNNLMemory(nhwc, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
-            try DNNL.reorder(memory, dst, ctx, context: context())
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return Tensor(shape: outShape) }
+        let desc = try DNNL.desc(shape, tag, context: context())
+        var failure: Error?
+        let scalars = [Float](unsafeUninitializedCapacity: count) { buf, initialized in
+            do {
+                if let base = buf.baseAddress {
+                    let dst = try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
+                    try DNNL.reorder(memory, dst, ctx, context: context())
+                    initialized = count
+                    return
+                }
+            } catch {
+                failure = error
+            }
+            // On failure the array is still fully written (zeros) before the error is thrown.
+            buf.initialize(repeating: 0)
+            initialized = count
         }
-        return out
+        if let failure { throw failure }
+        return Tensor(shape: outShape, scalars: scalars)
     }
 
     /// A copy in the same layout.
