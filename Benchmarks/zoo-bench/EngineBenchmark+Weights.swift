@@ -83,8 +83,10 @@ enum Flops {
         return (f, d.outputShape(input))
     }
 
-    static func model(backbone: ResNetFPN, rpn: StandardRPNHead, boxHead: FastRCNNConvFCHead, predictor: FastRCNNOutputLayers,
-                      mask: MaskRCNNConvUpsampleHead?, keypoint: KRCNNConvDeconvUpsampleHead?, image: [Int]) -> Double {
+    /// The dense layers' FLOPs of one `predict` on `image` with `proposals` RoIs in the box head and
+    /// `detections` in the mask/keypoint head.
+    static func model(_ net: GeneralizedRCNN, image: [Int], proposals: Int, detections: Int) -> Double {
+        let backbone = net.backbone, rpn = net.rpnHead
         var total = 0.0
         var (f, x) = conv(backbone.bottomUp.stem.conv1, image)
         total += f
@@ -113,16 +115,18 @@ enum Flops {
             let (fc, t) = conv(rpn.conv, l)
             total += fc + conv(rpn.objectnessLogits, t).0 + conv(rpn.anchorDeltas, t).0
         }
-        let rows = 1000.0
-        for fc in boxHead.fcs { total += 2 * rows * Double(fc.inFeatures * fc.outFeatures) }
+        let rows = Double(proposals)
+        for fc in net.boxHead.fcs { total += 2 * rows * Double(fc.inFeatures * fc.outFeatures) }
+        let predictor = net.boxPredictor
         total += 2 * rows * Double(predictor.clsScore.inFeatures * (predictor.clsScore.outFeatures + predictor.bboxPred.outFeatures))
-        var y = [100, 256, 14, 14]
-        if let mask {
+        guard detections > 0 else { return total }
+        var y = [detections, backbone.fpn.outChannels, 14, 14]
+        if let mask = net.maskHead {
             for c in mask.convs { (f, y) = conv(c, y); total += f }
             (f, y) = deconv(mask.deconv, y); total += f
             total += conv(mask.predictor, y).0
         }
-        if let keypoint {
+        if let keypoint = net.keypointHead {
             for c in keypoint.convs { (f, y) = conv(c, y); total += f }
             total += deconv(keypoint.scoreLowres, y).0
         }

@@ -1,14 +1,12 @@
 import Foundation
 import ZooKit
 
-/// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--direct]`:
-/// the dense networks of the full-size R50-FPN Faster/Mask/Keypoint R-CNN (zoo ids 137781054,
-/// 137781281, 137781195) with deterministic random weights on an 800x1067 input (padded to
-/// 800x1088), per stage; plus one 256->256 3x3 convolution at 200x336 as the machine's ceiling.
-///
-/// Stages timed: backbone+FPN, RPN head (all levels), box head + predictor on 1000 proposals,
-/// mask head on 100 detections (14x14 pooled), keypoint head on 100 detections. ROI pooling,
-/// proposal selection and postprocessing are not in this benchmark (they are not dense ops).
+/// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--winograd|--direct]`:
+/// `GeneralizedRCNN.predict` end to end for the full-size R50-FPN Faster/Mask/Keypoint R-CNN, built
+/// from the index entries' inference settings (zoo ids 137781054, 137781281, 137781195) with
+/// deterministic random weights, `SCORE_THRESH_TEST` 0 so 100 detections reach the mask/keypoint
+/// head, on a fixed synthetic 640x480 image (resized to 800x1067, padded to 800x1088); plus one
+/// 256->256 3x3 convolution at 200x336 as the machine's ceiling.
 enum EngineBenchmark {
     struct Options {
         var runs = 7
@@ -17,28 +15,36 @@ enum EngineBenchmark {
         var algorithm = ConvolutionAlgorithm.winograd
     }
 
+    static let zooIDs = ["faster": "137781054", "mask": "137781281", "keypoint": "137781195"]
+
     static func run(_ arguments: [String]) throws {
         var o = Options()
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
-            case "--runs": o.runs = Int(it.next() ?? "") ?? o.runs
-            case "--warmup": o.warmup = Int(it.next() ?? "") ?? o.warmup
-            case "--model": let m = it.next() ?? "all"; o.models = m == "all" ? o.models : [m]
+            case "--runs": o.runs = max(Int(it.next() ?? "") ?? o.runs, 1)
+            case "--warmup": o.warmup = max(Int(it.next() ?? "") ?? o.warmup, 0)
+            case "--model":
+                let m = it.next() ?? "all"
+                guard m == "all" || zooIDs[m] != nil else { throw BenchError("unknown model \(m); use faster, mask, keypoint or all") }
+                o.models = m == "all" ? o.models : [m]
             case "--direct": o.algorithm = .direct
-            default: throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --direct")
+            case "--winograd": o.algorithm = .winograd
+            default:
+                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct")
             }
         }
         let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
-        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm)")
+        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), load average \(loadAverage())")
         let ceiling = try measureCeiling(o)
         print(String(format: "ceiling: 3x3 conv 256->256 at 200x336: direct %.1f GFLOP/s, winograd %.1f GFLOP/s (%@)",
                      ceiling.direct, ceiling.winograd, ceiling.winogradImpl))
-        let best = max(ceiling.direct, o.algorithm == .winograd ? ceiling.winograd : 0)
+        let best = o.algorithm == .winograd ? max(ceiling.direct, ceiling.winograd) : ceiling.direct
         print("")
-        print("| model | start-up s | backbone+FPN | RPN head | box head | mask/kp head | total median (min-max) s | GFLOP | GFLOP/s | % ceiling | peak RSS MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| model | start-up s (build + 1st-run extra) | preprocess | backbone+FPN | RPN | box head | mask/kp head | postprocess | total median (min-max) s | proposals / detections | GFLOP | GFLOP/s | % ceiling | peak RSS MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for m in o.models { try benchModel(m, o, ceiling: best) }
+        print("(load average after: \(loadAverage()))")
     }
 
     struct BenchError: Error, CustomStringConvertible {
@@ -66,58 +72,75 @@ enum EngineBenchmark {
 
     // MARK: models
 
-    static func benchModel(_ model: String, _ o: Options, ceiling: Double) throws {
-        var g = WeightGenerator(seed: 42)
-        let sd = g.r50fpn(model: model)
-        // Start-up: building the modules (FrozenBN folding) and the first forward of every shape
-        // (primitive creation, weight reorders); generating the random weights is not counted.
-        let start = Date()
-        let backbone = try ResNetFPN(sd, algorithm: o.algorithm)
-        let rpn = try StandardRPNHead(sd, inChannels: 256, algorithm: o.algorithm)
-        let boxHead = try FastRCNNConvFCHead(sd, inputShape: [256, 7, 7])
-        let predictor = try FastRCNNOutputLayers(sd, inputSize: 1024, numClasses: model == "keypoint" ? 1 : 80)
-        let maskHead = model == "mask" ? try MaskRCNNConvUpsampleHead(sd, inChannels: 256, numClasses: 80, algorithm: o.algorithm) : nil
-        let kpHead = model == "keypoint" ? try KRCNNConvDeconvUpsampleHead(sd, inChannels: 256, numKeypoints: 17, algorithm: o.algorithm) : nil
-        var rng = BenchRandom(seed: 7)
-        let image = rng.tensor([1, 3, 800, 1088], scale: 100)
-        let pooledBox = rng.tensor([1000, 256, 7, 7])
-        let pooled14 = rng.tensor([100, 256, 14, 14])
-        // Primitives are created on the first forward of each shape: count that as start-up.
-        let feats = try backbone.forward(image)
-        let levels = ["p2", "p3", "p4", "p5", "p6"].compactMap { feats[$0] }
-        _ = try rpn.forward(levels)
-        _ = try predictor.forward(try boxHead.forward(pooledBox))
-        _ = try maskHead?.forward(pooled14)
-        _ = try kpHead?.forward(pooled14)
-        let startup = Date().timeIntervalSince(start)
-
-        var stage: [[Double]] = [[], [], [], []]
-        var totals: [Double] = []
-        for run in 0..<(o.warmup + o.runs) {
-            var t = [Double](repeating: 0, count: 4)
-            var t0 = Date()
-            let f = try backbone.forward(image)
-            t[0] = lap(&t0)
-            _ = try rpn.forward(["p2", "p3", "p4", "p5", "p6"].compactMap { f[$0] })
-            t[1] = lap(&t0)
-            _ = try predictor.forward(try boxHead.forward(pooledBox))
-            t[2] = lap(&t0)
-            _ = try maskHead?.forward(pooled14)
-            _ = try kpHead?.forward(pooled14)
-            t[3] = lap(&t0)
-            if run >= o.warmup {
-                for i in 0..<4 { stage[i].append(t[i]) }
-                totals.append(t.reduce(0, +))
+    /// A fixed synthetic 640x480 BGR picture: smooth gradients, a few rectangles, mild noise.
+    static func syntheticImage() -> Image8 {
+        let w = 640, h = 480
+        var rng = BenchRandom(seed: 3)
+        var pixels = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                var v = [Double(x) / Double(w) * 200, Double(y) / Double(h) * 200, Double(x + y) / Double(w + h) * 255]
+                if (100..<300).contains(x), (80..<260).contains(y) { v = [30, 160, 220] }
+                if (380..<560).contains(x), (200..<420).contains(y) { v = [200, 60, 40] }
+                for c in 0..<3 {
+                    let noise = Double(rng.next() % 17) - 8
+                    pixels[(y * w + x) * 3 + c] = UInt8(max(0, min(255, v[c] + noise)))
+                }
             }
         }
-        let gflop = Flops.model(backbone: backbone, rpn: rpn, boxHead: boxHead, predictor: predictor,
-                                mask: maskHead, keypoint: kpHead, image: image.shape) / 1e9
+        return Image8(width: w, height: h, channelOrder: .bgr, pixels: pixels)
+    }
+
+    static func benchModel(_ model: String, _ o: Options, ceiling: Double) throws {
+        guard let id = zooIDs[model] else { throw BenchError("unknown model \(model)") }
+        let entry = try ZooIndex.load().lookup(id)
+        var config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)))
+        config.model.roiHeads.scoreThreshTest = 0
+        var g = WeightGenerator(seed: 42)
+        _ = g.r50fpn(model: model)
+        let weights = g.tensors
+        let image = syntheticImage()
+
+        // Start-up: building the model (FrozenBN folding, weight checks); generating the random
+        // weights is not counted. The first run's extra time over the median is primitive creation
+        // and weight reorders for the first shapes.
+        let start = Date()
+        let net = try GeneralizedRCNN(config: config, weights: weights, algorithm: o.algorithm)
+        let build = Date().timeIntervalSince(start)
+
+        var stages: [[Double]] = Array(repeating: [], count: 7)
+        var totals: [Double] = []
+        var first = 0.0
+        var last: Prediction?
+        for run in 0..<(o.warmup + o.runs + 1) {
+            let t0 = Date()
+            let p = try net.predict(image)
+            let wall = Date().timeIntervalSince(t0)
+            if run == 0 { first = wall; continue }
+            if run > o.warmup {
+                let t = p.times
+                for (i, v) in [t.preprocess, t.backbone, t.rpn, t.boxHead, t.maskHead, t.keypointHead, t.postprocess].enumerated() {
+                    stages[i].append(v)
+                }
+                totals.append(wall)
+            }
+            last = p
+        }
         let med = median(totals)
+        let proposals = last?.numProposals ?? 0, detections = last?.detections.count ?? 0
+        let gflop = Flops.model(net, image: [1, 3, last?.paddedHeight ?? 800, last?.paddedWidth ?? 1088],
+                                proposals: proposals, detections: detections) / 1e9
         let achieved = gflop / med
-        let cells = stage.map { String(format: "%.3f", median($0)) }
-        print(String(format: "| %@ | %.2f | %@ | %@ | %@ | %@ | %.3f (%.3f-%.3f) | %.0f | %.1f | %.0f%% | %.0f |",
-                     model, startup, cells[0], cells[1], cells[2], model == "faster" ? "-" : cells[3],
-                     med, totals.min() ?? 0, totals.max() ?? 0, gflop, achieved, 100 * achieved / ceiling, peakRSSMB()))
+        let cells = stages.map { String(format: "%.3f", median($0)) }
+        let headCell = model == "faster" ? "-" : (model == "mask" ? cells[4] : cells[5])
+        print(String(format: "| %@ | %.2f + %.2f | %@ | %@ | %@ | %@ | %@ | %@ | %.3f (%.3f-%.3f) | %d / %d | %.0f | %.1f | %.0f%% | %.0f |",
+                     model, build, max(first - med, 0), cells[0], cells[1], cells[2], cells[3], headCell, cells[6],
+                     med, totals.min() ?? 0, totals.max() ?? 0, proposals, detections, gflop, achieved,
+                     100 * achieved / ceiling, peakRSSMB()))
+    }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     }
 
     // MARK: helpers

@@ -11,18 +11,19 @@ public final class GeneralizedRCNN {
     /// Checkpoint keys the model did not use (detectron2 lists them in one warning).
     public let unusedWeights: [String]
 
-    let backbone: ResNetFPN
-    let rpnHead: StandardRPNHead
+    /// The modules, readable for inspection (FLOP counts, oneDNN implementations).
+    public let backbone: ResNetFPN
+    public let rpnHead: StandardRPNHead
     let anchorGenerator: DefaultAnchorGenerator
     let rpnBox2Box: Box2BoxTransform
     let boxPooler: ROIPooler
-    let boxHead: FastRCNNConvFCHead
-    let boxPredictor: FastRCNNOutputLayers
+    public let boxHead: FastRCNNConvFCHead
+    public let boxPredictor: FastRCNNOutputLayers
     let roiBox2Box: Box2BoxTransform
     let maskPooler: ROIPooler?
-    let maskHead: MaskRCNNConvUpsampleHead?
+    public let maskHead: MaskRCNNConvUpsampleHead?
     let keypointPooler: ROIPooler?
-    let keypointHead: KRCNNConvDeconvUpsampleHead?
+    public let keypointHead: KRCNNConvDeconvUpsampleHead?
 
     /// FPN levels the RPN reads (`p2`..`p6`) and the ROI heads read (`p2`..`p5`).
     let rpnFeatures: [String]
@@ -121,15 +122,19 @@ public final class GeneralizedRCNN {
                                sizeDivisibility: backbone.sizeDivisibility)
         times.preprocess = clock.lap()
 
-        let features = try backbone.forward(input.tensor)
+        // The levels stay in oneDNN's blocked layout for the RPN; the three ROI poolers share one
+        // channels-last copy of each level they read.
+        let blockedFeatures = try backbone.forwardBlocked(input.tensor)
+        let roiMaps = try roiFeatures.map {
+            try Self.feature($0, in: blockedFeatures).channelsLastTensor(context: "FPN level \($0)")
+        }
         times.backbone = clock.lap()
 
-        let proposals = try proposals(features: features, imageHeight: input.resizedHeight,
+        let proposals = try proposals(features: blockedFeatures, imageHeight: input.resizedHeight,
                                       imageWidth: input.resizedWidth)
         times.rpn = clock.lap()
 
-        let roiMaps = try roiFeatures.map { try Self.feature($0, in: features) }
-        let pooled = boxPooler(roiMaps, boxes: proposals.boxes)
+        let pooled = boxPooler(channelsLastFeatures: roiMaps, boxes: proposals.boxes)
         let (classLogits, boxDeltas) = try boxPredictor.forward(try boxHead.forward(pooled))
         let detections = fastRCNNInference(
             classLogits: classLogits, boxDeltas: boxDeltas, proposals: proposals.boxes, box2box: roiBox2Box,
@@ -141,7 +146,7 @@ public final class GeneralizedRCNN {
         // mask_rcnn_inference: the predicted class's channel, sigmoid; pasted after postprocess.
         var maskProbs: Tensor?
         if let maskHead, let maskPooler, !detections.boxes.isEmpty {
-            let logits = try maskHead.forward(maskPooler(roiMaps, boxes: detections.boxes))
+            let logits = try maskHead.forward(maskPooler(channelsLastFeatures: roiMaps, boxes: detections.boxes))
             maskProbs = maskProbabilities(fromLogits: Self.predictedClassChannel(logits, classes: detections.classes))
         }
         times.maskHead = clock.lap()
@@ -151,7 +156,7 @@ public final class GeneralizedRCNN {
             if detections.boxes.isEmpty {
                 keypoints = []
             } else {
-                let heatmaps = try keypointHead.forward(keypointPooler(roiMaps, boxes: detections.boxes))
+                let heatmaps = try keypointHead.forward(keypointPooler(channelsLastFeatures: roiMaps, boxes: detections.boxes))
                 keypoints = heatmapsToKeypoints(heatmaps, boxes: detections.boxes)
             }
         }
@@ -182,7 +187,7 @@ public final class GeneralizedRCNN {
     }
 
     /// `RPN.forward` at inference: head, anchors, `find_top_rpn_proposals`.
-    func proposals(features: [String: Tensor], imageHeight: Int, imageWidth: Int) throws -> RPNProposals {
+    func proposals(features: [String: DNNLTensor], imageHeight: Int, imageWidth: Int) throws -> RPNProposals {
         let maps = try rpnFeatures.map { try Self.feature($0, in: features) }
         let (objectness, deltas) = try rpnHead.forward(maps)
         let anchors = anchorGenerator.gridAnchors(featureSizes: maps.map { (height: $0.shape[2], width: $0.shape[3]) })
@@ -218,7 +223,7 @@ public final class GeneralizedRCNN {
         return Tensor(shape: [indices.count] + t.shape.dropFirst(), scalars: scalars)
     }
 
-    static func feature(_ name: String, in features: [String: Tensor]) throws -> Tensor {
+    static func feature<T>(_ name: String, in features: [String: T]) throws -> T {
         guard let map = features[name] else {
             throw EngineError.unsupported(key: "feature", value: name, supported: features.keys.sorted())
         }

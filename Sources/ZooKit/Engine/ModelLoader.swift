@@ -109,7 +109,7 @@ public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
 
 extension ConfigValue {
     /// The config value an index entry's `inference` table holds.
-    init(indexValue: IndexValue) {
+    public init(indexValue: IndexValue) {
         switch indexValue {
         case .null: self = .null
         case let .bool(b): self = .bool(b)

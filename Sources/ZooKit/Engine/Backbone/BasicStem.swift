@@ -11,6 +11,11 @@ public final class BasicStem {
 
     /// `[N, 3, H, W]` -> `[N, outChannels, H/4, W/4]`.
     public func forward(_ x: Tensor) throws -> Tensor {
-        Resampling.maxPool2d(try conv1.forward(x), kernel: 3, stride: 2, padding: 1)
+        try forward(DNNLTensor(plain: x, context: "BasicStem input")).tensor(context: "BasicStem output")
+    }
+
+    /// The same on oneDNN memory: plain or blocked input, `nChw16c` output.
+    func forward(_ x: DNNLTensor) throws -> DNNLTensor {
+        try BlockedResampling.maxPool2d(try conv1.forward(x), kernel: 3, stride: 2, padding: 1)
     }
 }

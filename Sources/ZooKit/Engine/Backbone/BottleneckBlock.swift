@@ -30,7 +30,14 @@ public final class BottleneckBlock {
 
     /// `relu(conv3(conv2(conv1(x))) + shortcut(x))`.
     public func forward(_ x: Tensor) throws -> Tensor {
-        let residual = try shortcut?.forward(x) ?? x
-        return try conv3.forward(try conv2.forward(try conv1.forward(x)), residual: residual)
+        let input = try DNNLTensor(plain: x, context: "BottleneckBlock input").blocked(context: "BottleneckBlock input")
+        return try forward(input, consumingInput: true).tensor(context: "BottleneckBlock output")
+    }
+
+    /// The same on `nChw16c` memory. With `consumingInput` and an identity shortcut the result is
+    /// summed into `x`'s storage (the caller must not need `x` afterwards); else into a new tensor.
+    func forward(_ x: DNNLTensor, consumingInput: Bool) throws -> DNNLTensor {
+        let residual = try shortcut?.forward(x) ?? (consumingInput ? x : x.copy(context: "BottleneckBlock residual"))
+        return try conv3.forward(try conv2.forward(try conv1.forward(x)), accumulatingInto: residual)
     }
 }

@@ -27,19 +27,27 @@ public final class FPN {
 
     /// `["res2".."res5"]` -> `["p2".."p6"]`, each `[N, outChannels, H/2^k, W/2^k]`.
     public func forward(_ features: [String: Tensor]) throws -> [String: Tensor] {
-        var out: [String: Tensor] = [:]
-        var prev: Tensor?
+        let blocked = try features.mapValues {
+            try DNNLTensor(plain: $0, context: "FPN input").blocked(context: "FPN input")
+        }
+        return try forward(blocked).mapValues { try $0.tensor(context: "FPN output") }
+    }
+
+    /// The same on `nChw16c` memory.
+    func forward(_ features: [String: DNNLTensor]) throws -> [String: DNNLTensor] {
+        var out: [String: DNNLTensor] = [:]
+        var prev: DNNLTensor?
         for level in stride(from: 5, through: 2, by: -1) {
             guard let c = features["res\(level)"] else {
                 throw EngineError.inputShape(layer: "FPN", expected: "feature res\(level)", actual: [])
             }
             let i = level - 2
-            let sum = try prev.map { try lateral[i].forward(c, residual: Resampling.upsampleNearest2x($0)) }
+            let sum = try prev.map { try lateral[i].forward(c, accumulatingInto: BlockedResampling.upsampleNearest2x($0)) }
                 ?? lateral[i].forward(c)
             out["p\(level)"] = try output[i].forward(sum)
             prev = sum
         }
-        if let p5 = out["p5"] { out["p6"] = Resampling.maxPool2d(p5, kernel: 1, stride: 2, padding: 0) }
+        if let p5 = out["p5"] { out["p6"] = try BlockedResampling.maxPool2d(p5, kernel: 1, stride: 2, padding: 0) }
         return out
     }
 }

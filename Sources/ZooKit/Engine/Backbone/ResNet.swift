@@ -53,10 +53,16 @@ public final class ResNet {
 
     /// `[N, 3, H, W]` -> `["res2": [N, C2, H/4, W/4], ..., "res5": [N, C5, H/32, W/32]]`.
     public func forward(_ image: Tensor) throws -> [String: Tensor] {
+        try forward(DNNLTensor(plain: image, context: "ResNet input")).mapValues { try $0.tensor(context: "ResNet output") }
+    }
+
+    /// The same on oneDNN memory: the plain image in, `nChw16c` stage outputs.
+    func forward(_ image: DNNLTensor) throws -> [String: DNNLTensor] {
         var x = try stem.forward(image)
-        var out: [String: Tensor] = [:]
+        var out: [String: DNNLTensor] = [:]
         for (index, blocks) in stages.enumerated() {
-            for block in blocks { x = try block.forward(x) }
+            // A stage's input is the previous stage's output, kept in `out`: block 0 must not sum into it.
+            for (b, block) in blocks.enumerated() { x = try block.forward(x, consumingInput: b > 0) }
             out["res\(index + 2)"] = x
         }
         return out

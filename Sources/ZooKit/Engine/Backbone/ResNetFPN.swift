@@ -19,10 +19,15 @@ public final class ResNetFPN {
 
     /// Normalised, padded `[N, 3, H, W]` image -> `["p2": ..., "p6": ...]`.
     public func forward(_ image: Tensor) throws -> [String: Tensor] {
+        try forwardBlocked(image).mapValues { try $0.tensor(context: "ResNetFPN output") }
+    }
+
+    /// The same with the levels left in oneDNN's `nChw16c` layout.
+    func forwardBlocked(_ image: Tensor) throws -> [String: DNNLTensor] {
         guard image.rank == 4, image.shape[2] % sizeDivisibility == 0, image.shape[3] % sizeDivisibility == 0 else {
             throw EngineError.inputShape(layer: "ResNetFPN", expected: "[N, 3, H, W] with H, W multiples of 32",
                                          actual: image.shape)
         }
-        return try fpn.forward(try bottomUp.forward(image))
+        return try fpn.forward(try bottomUp.forward(DNNLTensor(plain: image, context: "ResNetFPN input")))
     }
 }

@@ -40,9 +40,30 @@ public struct ROIAlign: Sendable, Equatable {
         if let batchIndices {
             for b in batchIndices { precondition(b >= 0 && b < n, "ROIAlign: batch index \(b) outside \(n) images") }
         }
+        guard !boxes.isEmpty, c > 0, h > 0, w > 0 else { return Tensor(shape: [boxes.count, c, p, p]) }
+        return pool(channelsLast ? Self.channelsLast(features) : features, n: n, c: c, h: h, w: w, boxes: boxes,
+                    batchIndices: batchIndices, channelsLast: channelsLast)
+    }
+
+    /// Pools from a map already transposed to `[N, H, W, C]` (as `channelsLast` would), so several
+    /// poolers can share one transpose. Returns `[R, C, P, P]`, equal to `callAsFunction`'s.
+    func callAsFunction(channelsLastFeatures features: Tensor, boxes: [Box], batchIndices: [Int]? = nil) -> Tensor {
+        precondition(features.rank == 4, "ROIAlign: features must be [N, H, W, C], got \(features.shape)")
+        precondition(batchIndices == nil || batchIndices?.count == boxes.count,
+                     "ROIAlign: \(batchIndices?.count ?? 0) batch indices for \(boxes.count) boxes")
+        let n = features.shape[0], h = features.shape[1], w = features.shape[2], c = features.shape[3]
+        if let batchIndices {
+            for b in batchIndices { precondition(b >= 0 && b < n, "ROIAlign: batch index \(b) outside \(n) images") }
+        }
+        guard !boxes.isEmpty, c > 0, h > 0, w > 0 else { return Tensor(shape: [boxes.count, c, outputSize, outputSize]) }
+        return pool(features, n: n, c: c, h: h, w: w, boxes: boxes, batchIndices: batchIndices, channelsLast: true)
+    }
+
+    /// The pooling loops over `source` (`[N, C, H, W]`, or `[N, H, W, C]` when `channelsLast`).
+    private func pool(_ source: Tensor, n: Int, c: Int, h: Int, w: Int, boxes: [Box], batchIndices: [Int]?,
+                      channelsLast: Bool) -> Tensor {
+        let p = outputSize
         var output = Tensor(shape: [boxes.count, c, p, p])
-        guard !boxes.isEmpty, c > 0, h > 0, w > 0 else { return output }
-        let source = channelsLast ? Self.channelsLast(features) : features
         output.withUnsafeMutableBufferPointer { out in
             guard let outBase = out.baseAddress else { return }
             source.withUnsafeBufferPointer { input in

@@ -56,11 +56,21 @@ public struct ROIPooler: Sendable, Equatable {
     /// `ROIPooler.forward` for one image: `features` are `[1, C, H_l, W_l]` per level (finest first),
     /// `boxes` absolute XYXY input pixels. Returns `[R, C, P, P]` in the order of `boxes`.
     public func callAsFunction(_ features: [Tensor], boxes: [Box]) -> Tensor {
+        pool(features, channels: features.first?.shape[1] ?? 0, boxes: boxes) { $0($1, boxes: $2) }
+    }
+
+    /// The same from maps already transposed to `[1, H_l, W_l, C]` (shared by the box, mask and
+    /// keypoint poolers); equal results.
+    func callAsFunction(channelsLastFeatures features: [Tensor], boxes: [Box]) -> Tensor {
+        pool(features, channels: features.first?.shape[3] ?? 0, boxes: boxes) { $0(channelsLastFeatures: $1, boxes: $2) }
+    }
+
+    private func pool(_ features: [Tensor], channels c: Int, boxes: [Box],
+                      _ align: (ROIAlign, Tensor, [Box]) -> Tensor) -> Tensor {
         precondition(features.count == levelPoolers.count,
                      "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
-        let c = features.first?.shape[1] ?? 0
         let p = levelPoolers[0].outputSize
-        if levelPoolers.count == 1 { return levelPoolers[0](features[0], boxes: boxes) }
+        if levelPoolers.count == 1 { return align(levelPoolers[0], features[0], boxes) }
         let levels = assignLevels(boxes)
         var output = Tensor(shape: [boxes.count, c, p, p])
         let slice = c * p * p
@@ -68,7 +78,7 @@ public struct ROIPooler: Sendable, Equatable {
             for level in levelPoolers.indices {
                 let members = levels.indices.filter { levels[$0] == level }
                 guard !members.isEmpty else { continue }
-                let pooled = levelPoolers[level](features[level], boxes: members.map { boxes[$0] })
+                let pooled = align(levelPoolers[level], features[level], members.map { boxes[$0] })
                 pooled.withUnsafeBufferPointer { src in
                     for (k, r) in members.enumerated() {
                         for i in 0..<slice { out[r * slice + i] = src[k * slice + i] }

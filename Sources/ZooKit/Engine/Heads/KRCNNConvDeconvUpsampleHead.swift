@@ -23,9 +23,7 @@ public final class KRCNNConvDeconvUpsampleHead {
     /// `[N, C, 14, 14]` pooled features -> the `[N, K, 28, 28]` deconv output and the
     /// `[N, K, 56, 56]` heatmap logits (`pred_keypoint_heatmaps`).
     public func forwardWithLowres(_ pooled: Tensor) throws -> (lowres: Tensor, heatmaps: Tensor) {
-        var x = pooled
-        for conv in convs { x = try conv.forward(x) }
-        let low = try scoreLowres.forward(x)
+        let low = try scoreLowres.forward(try ConvTower.forward(convs, pooled, name: "keypoint_head"))
         return (low, Resampling.upsampleBilinear2x(low))
     }
 

@@ -23,8 +23,6 @@ public final class MaskRCNNConvUpsampleHead {
 
     /// `[N, C, 14, 14]` pooled features -> `[N, K, 28, 28]` mask logits.
     public func forward(_ pooled: Tensor) throws -> Tensor {
-        var x = pooled
-        for conv in convs { x = try conv.forward(x) }
-        return try predictor.forward(try deconv.forward(x))
+        return try predictor.forward(try deconv.forward(try ConvTower.forward(convs, pooled, name: "mask_head")))
     }
 }

@@ -25,4 +25,16 @@ public final class StandardRPNHead {
         }
         return (objectness, deltas)
     }
+
+    /// The same on levels kept in oneDNN memory (`nChw16c` from the FPN): no reorders until the
+    /// small objectness and delta maps come out as plain tensors.
+    func forward(_ features: [DNNLTensor]) throws -> (objectness: [Tensor], deltas: [Tensor]) {
+        var objectness: [Tensor] = [], deltas: [Tensor] = []
+        for f in features {
+            let t = try conv.forward(f)
+            objectness.append(try objectnessLogits.forward(t).tensor(context: "RPN objectness_logits"))
+            deltas.append(try anchorDeltas.forward(t).tensor(context: "RPN anchor_deltas"))
+        }
+        return (objectness, deltas)
+    }
 }

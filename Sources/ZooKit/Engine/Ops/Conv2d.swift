@@ -33,6 +33,7 @@ public final class Conv2d {
     public let name: String
 
     private var plans: [[Int]: DNNLConvPlan] = [:]
+    private var blockedPlans: [[Int]: DNNLBlockedConvPlan] = [:]
     private let lock = NSLock()
 
     /// A convolution with the given (already folded) parameters.
@@ -104,6 +105,28 @@ public final class Conv2d {
             }
         }
         return output
+    }
+
+    /// The plan for an input held in oneDNN memory (keyed by shape and whether it is `nChw16c`).
+    func blockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
+        let key = input.shape + [input.isBlocked ? 1 : 0]
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = blockedPlans[key] { return p }
+        let p: DNNLBlockedConvPlan
+        do {
+            p = try DNNLBlockedConvPlan(self, input: input, algorithm: algorithm, ctx: ctx)
+        } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" {
+            // No Winograd for this layer, or no blocked output for it (then only a sum-free conv).
+            do {
+                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, ctx: ctx)
+            } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" && !addsResidual {
+                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, blockedOutput: false, ctx: ctx)
+            }
+        }
+        if blockedPlans.count >= 8 { blockedPlans.removeAll() }
+        blockedPlans[key] = p
+        return p
     }
 
     private func plan(_ inputShape: [Int], _ ctx: DNNLContext) throws -> DNNLConvPlan {

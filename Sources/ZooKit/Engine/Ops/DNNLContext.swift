@@ -100,6 +100,7 @@ final class DNNLPrimitive {
 final class DNNLMemory {
     let handle: dnnl_memory_t
     private let owned: UnsafeMutableRawPointer?
+    private let ownedSize: Int
     var desc: dnnl_memory_desc_t
 
     /// Memory for `desc` over caller storage `pointer` (not owned), or self-allocated when
@@ -109,25 +110,27 @@ final class DNNLMemory {
         var d = desc
         var owned: UnsafeMutableRawPointer? = nil
         var data = pointer
+        var ownedSize = 0
         if data == nil, allocate {
-            let size = max(dnnl_memory_desc_get_size(&d), 4)
-            owned = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+            ownedSize = max(dnnl_memory_desc_get_size(&d), 4)
+            owned = DNNLBufferPool.shared.take(ownedSize)
             data = owned
         }
         var mem: dnnl_memory_t?
         let status = dnnl_memory_create(&mem, &d, ctx.engine, data)
         guard status == dnnl_success, let mem else {
-            owned?.deallocate()
+            if let owned { DNNLBufferPool.shared.give(owned, ownedSize) }
             throw EngineError.dnnl(call: "dnnl_memory_create", status: Int(status.rawValue), context: context())
         }
         self.handle = mem
         self.owned = owned
+        self.ownedSize = ownedSize
         self.desc = desc
     }
 
     deinit {
         dnnl_memory_destroy(handle)
-        owned?.deallocate()
+        if let owned { DNNLBufferPool.shared.give(owned, ownedSize) }
     }
 
     /// Points this memory at caller storage for the next execution.
@@ -138,6 +141,52 @@ final class DNNLMemory {
     var byteCount: Int {
         var d = desc
         return dnnl_memory_desc_get_size(&d)
+    }
+}
+
+/// Freed activation buffers kept for the next image, keyed by size: each `predict` allocates the
+/// same sizes again, and fresh multi-megabyte allocations cost page faults and zeroing by the
+/// kernel (about a tenth of a run). Holds at most `limit` bytes; the rest is freed.
+final class DNNLBufferPool: @unchecked Sendable {
+    static let shared = DNNLBufferPool()
+    private let lock = NSLock()
+    /// Free buffers, oldest first.
+    private var free: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
+    private var held = 0
+    /// Bytes kept at most; the oldest buffers are freed beyond it (enough for the backbone's
+    /// largest activations to be reused from block to block without holding a whole image's worth).
+    let limit = 256 << 20
+    /// Buffers below this size come from the allocator directly.
+    let minimumSize = 1 << 16
+
+    /// A 64-byte aligned buffer of `size` bytes (contents undefined).
+    func take(_ size: Int) -> UnsafeMutableRawPointer {
+        if size >= minimumSize {
+            lock.lock()
+            defer { lock.unlock() }
+            if let i = free.lastIndex(where: { $0.size == size }) {
+                held -= size
+                return free.remove(at: i).pointer
+            }
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    /// Returns a buffer from `take(size)`.
+    func give(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
+        guard size >= minimumSize, size <= limit else {
+            pointer.deallocate()
+            return
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        free.append((pointer, size))
+        held += size
+        while held > limit, !free.isEmpty {
+            let old = free.removeFirst()
+            held -= old.size
+            old.pointer.deallocate()
+        }
     }
 }
 

@@ -1,0 +1,119 @@
+import Foundation
+internal import CZooDNNL
+
+/// A convolution primitive for one input layout and shape whose output is `nChw16c`: weights
+/// reordered once into the primitive's layout, no activation reorders at run time.
+final class DNNLBlockedConvPlan {
+    let primitive: DNNLPrimitive
+    let implementation: String
+    let outputShape: [Int]
+    let outputDesc: dnnl_memory_desc_t
+    private let weights: DNNLMemory
+    private let bias: DNNLMemory
+    private let context: String
+
+    /// `blockedOutput: false` lets oneDNN choose the output layout (for shapes it cannot write blocked).
+    init(_ conv: Conv2d, input: DNNLTensor, algorithm: ConvolutionAlgorithm, blockedOutput: Bool = true,
+         ctx: DNNLContext) throws {
+        let context = "Conv2d \(conv.name) on blocked input \(input.shape)"
+        self.context = context
+        let outShape = conv.outputShape(input.shape)
+        outputShape = outShape
+        let o = conv.outChannels, kh = conv.weight.shape[2], kw = conv.weight.shape[3], g = conv.groups
+        let dims = g == 1 ? [o, conv.weight.shape[1], kh, kw] : [g, o / g, conv.weight.shape[1], kh, kw]
+        var src = input.desc
+        var dst = try DNNL.desc(outShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, context: context)
+        var wAny = try DNNL.desc(dims, dnnl_format_tag_any, context: context)
+        var biasMD = try DNNL.desc([o], dnnl_a, context: context)
+        let strides = [dnnl_dim_t(conv.stride), dnnl_dim_t(conv.stride)]
+        let pads = [dnnl_dim_t(conv.padding), dnnl_dim_t(conv.padding)]
+        let alg = algorithm == .winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
+        var opDesc = dnnl_convolution_desc_t()
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&opDesc, dnnl_forward_inference, alg, &src, &wAny, &biasMD, &dst,
+                                                         strides, pads, pads),
+                      "dnnl_convolution_forward_desc_init", context)
+
+        var attr: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", context)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var ops: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", context)
+        defer { dnnl_post_ops_destroy(ops) }
+        if conv.addsResidual { try dnnlCheck(dnnl_post_ops_append_sum(ops, 1.0), "dnnl_post_ops_append_sum", context) }
+        if conv.relu {
+            try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1.0, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise", context)
+        }
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", context)
+
+        var pdHandle: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, &opDesc, attr, ctx.engine, nil), "dnnl_primitive_desc_create", context)
+        guard let pdHandle else { throw EngineError.dnnl(call: "dnnl_primitive_desc_create", status: -1, context: context) }
+        let pd = DNNLPrimitiveDesc(pdHandle)
+        implementation = pd.implementation
+        guard let wMD = pd.memoryDesc(dnnl_query_weights_md), let dstMD = pd.memoryDesc(dnnl_query_dst_md) else {
+            throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
+        }
+        outputDesc = dstMD
+        primitive = try DNNLPrimitive(pd, context: context)
+
+        let userW = try DNNL.desc(dims, g == 1 ? dnnl_oihw : dnnl_goihw, context: context)
+        let weights = try DNNLMemory(wMD, ctx, pointer: nil, context: context)
+        try conv.weight.withUnsafeBufferPointer { wb in
+            guard let base = wb.baseAddress else { return }
+            let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
+            try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
+        }
+        self.weights = weights
+        let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
+        conv.bias.withUnsafeBytes { b in
+            if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
+        }
+        self.bias = bias
+    }
+
+    /// Runs on `input` into `output` (which holds the residual when the conv sums).
+    func run(_ input: DNNLTensor, _ output: DNNLTensor, ctx: DNNLContext) throws {
+        try primitive.execute([
+            dnnl_exec_arg_t(arg: DNNLArg.src, memory: input.memory.handle),
+            dnnl_exec_arg_t(arg: DNNLArg.weights, memory: weights.handle),
+            dnnl_exec_arg_t(arg: DNNLArg.bias, memory: bias.handle),
+            dnnl_exec_arg_t(arg: DNNLArg.dst, memory: output.memory.handle),
+        ], on: ctx, context: context)
+    }
+}
+
+extension Tensor {
+    /// The scalars' raw bytes.
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension Conv2d {
+    /// Applies the convolution to an activation kept in oneDNN's memory (any input layout, e.g.
+    /// the plain image or `nChw16c`), returning `nChw16c`. When the conv sums a residual,
+    /// `residual` (`nChw16c`, the output's shape) receives the result and is returned: the caller
+    /// hands it over.
+    func forward(_ input: DNNLTensor, accumulatingInto residual: DNNLTensor? = nil) throws -> DNNLTensor {
+        guard input.shape.count == 4, input.shape[1] == inChannels, input.shape[2] + 2 * padding >= weight.shape[2],
+              input.shape[3] + 2 * padding >= weight.shape[3] else {
+            throw EngineError.inputShape(layer: name, expected: "[N, \(inChannels), H, W]", actual: input.shape)
+        }
+        precondition(addsResidual == (residual != nil), "Conv2d \(name): residual given iff addsResidual")
+        let ctx = try DNNLContext.get()
+        let plan = try blockedPlan(for: input, ctx)
+        let output: DNNLTensor
+        if let residual {
+            guard residual.shape == plan.outputShape, DNNL.equal(residual.desc, plan.outputDesc) else {
+                throw EngineError.inputShape(layer: name + " (residual)", expected: "\(plan.outputShape) nChw16c",
+                                             actual: residual.shape)
+            }
+            output = residual
+        } else {
+            output = try DNNLTensor(shape: plan.outputShape, desc: plan.outputDesc, context: "Conv2d \(name) output")
+        }
+        guard output.shape.reduce(1, *) > 0 else { return output }
+        try plan.run(input, output, ctx: ctx)
+        return output
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+internal import CZooDNNL
+
+/// An `[N, C, H, W]` float32 activation held in a oneDNN memory, usually in the blocked layout
+/// `nChw16c` (`[N, ceil(C/16), H, W, 16]`, the padded channels zero) that oneDNN's convolutions
+/// read and write, so consecutive layers pass it on without reordering.
+///
+/// Convert from and to `Tensor` only where Swift code reads the values (the image going in,
+/// the FPN levels coming out).
+final class DNNLTensor {
+    /// Logical `[N, C, H, W]`.
+    let shape: [Int]
+    let memory: DNNLMemory
+
+    /// The layout the backbone keeps between layers.
+    static let blockedTag = dnnl_nChw16c
+    static let lanes = 16
+
+    /// Uninitialised storage for `shape` in the layout `desc` (zeroed when it has padding).
+    init(shape: [Int], desc: dnnl_memory_desc_t, context: @autoclosure () -> String) throws {
+        self.shape = shape
+        memory = try DNNLMemory(desc, try DNNLContext.get(), pointer: nil, context: context())
+        if DNNLTensor.isBlocked(desc, shape: shape), shape.count == 4, shape[1] % DNNLTensor.lanes != 0, let data = dnnlData(memory) {
+            memset(data, 0, memory.byteCount)
+        }
+    }
+
+    /// Storage for `shape` in `nChw16c`.
+    convenience init(blockedShape shape: [Int], context: @autoclosure () -> String) throws {
+        try self.init(shape: shape, desc: DNNL.desc(shape, DNNLTensor.blockedTag, context: context()), context: context())
+    }
+
+    /// A plain `nchw` copy of `tensor`.
+    convenience init(plain tensor: Tensor, context: @autoclosure () -> String) throws {
+        let ctx = context()
+        try self.init(shape: tensor.shape, desc: DNNL.desc(tensor.shape, dnnl_nchw, context: ctx), context: ctx)
+        tensor.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress, let dst = dnnlData(memory) {
+                dst.copyMemory(from: base, byteCount: src.count * MemoryLayout<Float>.stride)
+            }
+        }
+    }
+
+    var desc: dnnl_memory_desc_t { memory.desc }
+
+    /// Whether the values are in `nChw16c`.
+    var isBlocked: Bool { DNNLTensor.isBlocked(desc, shape: shape) }
+
+    static func isBlocked(_ desc: dnnl_memory_desc_t, shape: [Int]) -> Bool {
+        guard shape.count == 4, let blocked = try? DNNL.desc(shape, blockedTag, context: "") else { return false }
+        return DNNL.equal(desc, blocked)
+    }
+
+    /// The values as `float *` (in this tensor's layout).
+    var pointer: UnsafeMutablePointer<Float>? {
+        dnnlData(memory)?.assumingMemoryBound(to: Float.self)
+    }
+
+    /// A copy in layout `tag` (a oneDNN reorder).
+    func reordered(to tag: dnnl_format_tag_t, context: @autoclosure () -> String) throws -> DNNLTensor {
+        let ctx = try DNNLContext.get()
+        let out = try DNNLTensor(shape: shape, desc: DNNL.desc(shape, tag, context: context()), context: context())
+        try DNNL.reorder(memory, out.memory, ctx, context: context())
+        return out
+    }
+
+    /// This tensor if already `nChw16c`, else a blocked copy.
+    func blocked(context: @autoclosure () -> String) throws -> DNNLTensor {
+        isBlocked ? self : try reordered(to: DNNLTensor.blockedTag, context: context())
+    }
+
+    /// The values as a plain row-major `Tensor`.
+    func tensor(context: @autoclosure () -> String) throws -> Tensor {
+        try reorderedScalars(tag: dnnl_nchw, shape: shape, context: context())
+    }
+
+    /// The values as a row-major `[N, H, W, C]` `Tensor` (what ROIAlign's channels-last loops read).
+    func channelsLastTensor(context: @autoclosure () -> String) throws -> Tensor {
+        try reorderedScalars(tag: dnnl_nhwc, shape: [shape[0], shape[2], shape[3], shape[1]], context: context())
+    }
+
+    /// The values reordered into layout `tag`, as a `Tensor` of `outShape` (the array is written
+    /// once, by the reorder, not zero-filled first).
+    private func reorderedScalars(tag: dnnl_format_tag_t, shape outShape: [Int], context: @autoclosure () -> String) throws -> Tensor {
+        let ctx = try DNNLContext.get()
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return Tensor(shape: outShape) }
+        let desc = try DNNL.desc(shape, tag, context: context())
+        var failure: Error?
+        let scalars = [Float](unsafeUninitializedCapacity: count) { buf, initialized in
+            do {
+                if let base = buf.baseAddress {
+                    let dst = try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
+                    try DNNL.reorder(memory, dst, ctx, context: context())
+                    initialized = count
+                    return
+                }
+            } catch {
+                failure = error
+            }
+            // On failure the array is still fully written (zeros) before the error is thrown.
+            buf.initialize(repeating: 0)
+            initialized = count
+        }
+        if let failure { throw failure }
+        return Tensor(shape: outShape, scalars: scalars)
+    }
+
+    /// A copy in the same layout.
+    func copy(context: @autoclosure () -> String) throws -> DNNLTensor {
+        let out = try DNNLTensor(shape: shape, desc: desc, context: context())
+        if let src = dnnlData(memory), let dst = dnnlData(out.memory) { dst.copyMemory(from: src, byteCount: memory.byteCount) }
+        return out
+    }
+}
