@@ -13,8 +13,10 @@ final class DNNLBlockedConvPlan {
     private let context: String
 
     /// `blockedOutput: false` lets oneDNN choose the output layout (for shapes it cannot write blocked).
+    /// `weightsIn(layout)` gives the conv's weights reordered into `layout` (shared between the
+    /// plans of one conv: a new input shape usually wants the same weights layout).
     init(_ conv: Conv2d, input: DNNLTensor, algorithm: ConvolutionAlgorithm, blockedOutput: Bool = true,
-         ctx: DNNLContext) throws {
+         ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> DNNLMemory) throws {
         let context = "Conv2d \(conv.name) on blocked input \(input.shape)"
         self.context = context
         let outShape = conv.outputShape(input.shape)
@@ -56,14 +58,7 @@ final class DNNLBlockedConvPlan {
         outputDesc = dstMD
         primitive = try DNNLPrimitive(pd, context: context)
 
-        let userW = try DNNL.desc(dims, g == 1 ? dnnl_oihw : dnnl_goihw, context: context)
-        let weights = try DNNLMemory(wMD, ctx, pointer: nil, context: context)
-        try conv.weight.withUnsafeBufferPointer { wb in
-            guard let base = wb.baseAddress else { return }
-            let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
-            try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
-        }
-        self.weights = weights
+        weights = try weightsIn(wMD)
         let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
         conv.bias.withUnsafeBytes { b in
             if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
@@ -90,6 +85,21 @@ extension Tensor {
 }
 
 extension Conv2d {
+    /// `weight` reordered into the layout `desc` (a oneDNN reorder from `oihw` / `goihw`).
+    func reorderWeights(into desc: dnnl_memory_desc_t, ctx: DNNLContext) throws -> DNNLMemory {
+        let context = "Conv2d \(name) weights"
+        let o = outChannels, kh = weight.shape[2], kw = weight.shape[3], g = groups
+        let dims = g == 1 ? [o, weight.shape[1], kh, kw] : [g, o / g, weight.shape[1], kh, kw]
+        let userW = try DNNL.desc(dims, g == 1 ? dnnl_oihw : dnnl_goihw, context: context)
+        let weights = try DNNLMemory(desc, ctx, pointer: nil, context: context)
+        try weight.withUnsafeBufferPointer { wb in
+            guard let base = wb.baseAddress else { return }
+            let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
+            try DNNL.reorder(from, weights, ctx, context: context)
+        }
+        return weights
+    }
+
     /// Applies the convolution to an activation kept in oneDNN's memory (any input layout, e.g.
     /// the plain image or `nChw16c`), returning `nChw16c`. When the conv sums a residual,
     /// `residual` (`nChw16c`, the output's shape) receives the result and is returned: the caller

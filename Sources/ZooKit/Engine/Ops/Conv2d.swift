@@ -34,6 +34,9 @@ public final class Conv2d {
 
     private var plans: [[Int]: DNNLConvPlan] = [:]
     private var blockedPlans: [[Int]: DNNLBlockedConvPlan] = [:]
+    /// Reordered weights by layout, shared by the blocked plans (the heads see a new row count per
+    /// image; their plans reuse one reordered / Winograd-transformed copy).
+    private var weightMemories: [(desc: dnnl_memory_desc_t, memory: DNNLMemory)] = []
     private let lock = NSLock()
 
     /// A convolution with the given (already folded) parameters.
@@ -113,15 +116,23 @@ public final class Conv2d {
         lock.lock()
         defer { lock.unlock() }
         if let p = blockedPlans[key] { return p }
+        let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory in
+            if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
+            let m = try self.reorderWeights(into: desc, ctx: ctx)
+            if self.weightMemories.count >= 2 { self.weightMemories.removeFirst() }
+            self.weightMemories.append((desc, m))
+            return m
+        }
         let p: DNNLBlockedConvPlan
         do {
-            p = try DNNLBlockedConvPlan(self, input: input, algorithm: algorithm, ctx: ctx)
+            p = try DNNLBlockedConvPlan(self, input: input, algorithm: algorithm, ctx: ctx, weightsIn: weightsIn)
         } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" {
             // No Winograd for this layer, or no blocked output for it (then only a sum-free conv).
             do {
-                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, ctx: ctx)
+                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, ctx: ctx, weightsIn: weightsIn)
             } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" && !addsResidual {
-                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, blockedOutput: false, ctx: ctx)
+                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, blockedOutput: false, ctx: ctx,
+                                            weightsIn: weightsIn)
             }
         }
         if blockedPlans.count >= 8 { blockedPlans.removeAll() }

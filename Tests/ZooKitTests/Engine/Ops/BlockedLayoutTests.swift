@@ -1,0 +1,64 @@
+import Testing
+@testable import ZooKit
+
+/// The nChw16c path (DNNLTensor): convs chained without reorders, plans per shape sharing one
+/// reordered weight copy, and max-pool / upsample on the blocked layout.
+@Suite("Blocked-layout ops against plain references")
+struct BlockedLayoutTests {
+    static func blocked(_ t: Tensor) throws -> DNNLTensor {
+        try DNNLTensor(plain: t, context: "test").blocked(context: "test")
+    }
+
+    @Test("Blocked conv equals the naive conv for several row counts in turn", arguments: [
+        ConvolutionAlgorithm.direct, .winograd,
+    ])
+    func blockedConvShapes(algorithm: ConvolutionAlgorithm) throws {
+        var rng = DenseRandom(seed: 11)
+        let wt = rng.tensor([32, 24, 3, 3], scale: 0.3), b = rng.tensor([32])
+        let conv = Conv2d(weight: wt, bias: b, padding: 1, relu: true, algorithm: algorithm)
+        for n in [3, 5, 3, 1] {
+            let x = rng.tensor([n, 24, 14, 14])
+            let got = try conv.forward(try Self.blocked(x)).tensor(context: "test")
+            let want = NaiveOps.relu(NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1))
+            #expect(got.shape == want.shape)
+            #expect(relativeError(got, want) < 1e-5, "n \(n)")
+        }
+    }
+
+    @Test("Residual sum into the blocked residual's storage, channels not a multiple of 16")
+    func blockedResidual() throws {
+        var rng = DenseRandom(seed: 12)
+        let x = rng.tensor([1, 8, 9, 7]), wt = rng.tensor([24, 8, 1, 1], scale: 0.3), b = rng.tensor([24])
+        let r = rng.tensor([1, 24, 9, 7])
+        let conv = Conv2d(weight: wt, bias: b, relu: true, addsResidual: true)
+        let got = try conv.forward(try Self.blocked(x), accumulatingInto: try Self.blocked(r)).tensor(context: "test")
+        let want = NaiveOps.relu(NaiveOps.add(NaiveOps.conv2d(x, wt, b, stride: 1, padding: 0), r))
+        #expect(relativeError(got, want) < 1e-5)
+        #expect(got.scalars.contains(0))
+    }
+
+    @Test("Blocked max-pool and nearest upsampling equal the plain ones exactly", arguments: [
+        (3, 2, 1), (1, 2, 0),
+    ])
+    func blockedResampling(_ p: (Int, Int, Int)) throws {
+        let (k, s, pad) = p
+        var rng = DenseRandom(seed: 13)
+        let x = rng.tensor([2, 20, 11, 9])
+        let pooled = try BlockedResampling.maxPool2d(try Self.blocked(x), kernel: k, stride: s, padding: pad)
+        let want = Resampling.maxPool2d(x, kernel: k, stride: s, padding: pad)
+        let got = try pooled.tensor(context: "test")
+        #expect(got.shape == want.shape)
+        #expect(got.scalars == want.scalars)
+        let up = try BlockedResampling.upsampleNearest2x(try Self.blocked(x)).tensor(context: "test")
+        #expect(up.scalars == Resampling.upsampleNearest2x(x).scalars)
+    }
+
+    @Test("Channels-last copy of a blocked tensor is the [N, H, W, C] transpose")
+    func channelsLast() throws {
+        var rng = DenseRandom(seed: 14)
+        let x = rng.tensor([1, 20, 5, 6])
+        let got = try Self.blocked(x).channelsLastTensor(context: "test")
+        #expect(got.shape == [1, 5, 6, 20])
+        #expect(got.scalars == ROIAlign.channelsLast(x).scalars)
+    }
+}
