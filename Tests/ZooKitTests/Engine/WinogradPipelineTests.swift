@@ -36,7 +36,10 @@ import Testing
         let stem = (image as NSString).deletingPathExtension
         let goldenURL = TestSupport.fixtures.appendingPathComponent("golden/\(model)__\(stem).json")
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any] ?? [:]
-        #expect(golden["num_proposals"] as? Int == prediction.numProposals)
+        // Winograd moves RPN logits by float noise, enough to flip a few near-tied NMS decisions among
+        // ~1000 proposals (the README compares proposals as sets for this reason); detections must still match.
+        let goldenProposals = golden["num_proposals"] as? Int ?? 0
+        #expect(abs(goldenProposals - prediction.numProposals) <= max(2, goldenProposals / 100))
         let problems = try GoldenComparator.compare(golden: golden, candidate: candidate)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
