@@ -3,10 +3,10 @@ import Testing
 
 /// Random FrozenBN-normalised conv weights under detectron2 keys, plus the naive forward of the same conv.
 struct RandomWeights {
-    var rng: DenseRandom
+    var rng: SeededRandom
     var tensors: [String: Tensor] = [:]
 
-    init(seed: UInt64) { rng = DenseRandom(seed: seed) }
+    init(seed: UInt64) { rng = SeededRandom(seed: seed) }
 
     mutating func conv(_ prefix: String, out: Int, in cin: Int, k: Int, norm: Bool, bias: Bool = true) {
         tensors[prefix + ".weight"] = rng.tensor([out, cin, k, k], scale: 1 / Float(cin * k * k).squareRoot())

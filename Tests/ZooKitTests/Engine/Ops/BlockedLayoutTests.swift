@@ -13,7 +13,7 @@ struct BlockedLayoutTests {
         ConvolutionAlgorithm.direct, .winograd,
     ])
     func blockedConvShapes(algorithm: ConvolutionAlgorithm) throws {
-        var rng = DenseRandom(seed: 11)
+        var rng = SeededRandom(seed: 11)
         let wt = rng.tensor([32, 24, 3, 3], scale: 0.3), b = rng.tensor([32])
         let conv = Conv2d(weight: wt, bias: b, padding: 1, relu: true, algorithm: algorithm)
         for n in [3, 5, 3, 1] {
@@ -27,7 +27,7 @@ struct BlockedLayoutTests {
 
     @Test("Residual sum into the blocked residual's storage, channels not a multiple of 16")
     func blockedResidual() throws {
-        var rng = DenseRandom(seed: 12)
+        var rng = SeededRandom(seed: 12)
         let x = rng.tensor([1, 8, 9, 7]), wt = rng.tensor([24, 8, 1, 1], scale: 0.3), b = rng.tensor([24])
         let r = rng.tensor([1, 24, 9, 7])
         let conv = Conv2d(weight: wt, bias: b, relu: true, addsResidual: true)
@@ -42,7 +42,7 @@ struct BlockedLayoutTests {
     ])
     func blockedResampling(_ p: (Int, Int, Int)) throws {
         let (k, s, pad) = p
-        var rng = DenseRandom(seed: 13)
+        var rng = SeededRandom(seed: 13)
         let x = rng.tensor([2, 20, 11, 9])
         let pooled = try BlockedResampling.maxPool2d(try Self.blocked(x), kernel: k, stride: s, padding: pad)
         let want = Resampling.maxPool2d(x, kernel: k, stride: s, padding: pad)
@@ -55,7 +55,7 @@ struct BlockedLayoutTests {
 
     @Test("Channels-last copy of a blocked tensor is the [N, H, W, C] transpose")
     func channelsLast() throws {
-        var rng = DenseRandom(seed: 14)
+        var rng = SeededRandom(seed: 14)
         let x = rng.tensor([1, 20, 5, 6])
         let got = try Self.blocked(x).channelsLastTensor(context: "test")
         #expect(got.shape == [1, 5, 6, 20])

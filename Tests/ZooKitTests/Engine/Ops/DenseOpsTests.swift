@@ -13,7 +13,7 @@ struct DenseOpsTests {
     ])
     func conv(_ p: (Int, Int, Int, Int, Int, Int, Int, Int, Int)) throws {
         let (n, c, h, w, o, k, s, pad, g) = p
-        var rng = DenseRandom(seed: UInt64(n * 1000 + c * 10 + k))
+        var rng = SeededRandom(seed: UInt64(n * 1000 + c * 10 + k))
         let x = rng.tensor([n, c, h, w]), wt = rng.tensor([o, c / g, k, k], scale: 0.3), b = rng.tensor([o])
         let conv = Conv2d(weight: wt, bias: b, stride: s, padding: pad, groups: g)
         let got = try conv.forward(x)
@@ -24,7 +24,7 @@ struct DenseOpsTests {
 
     @Test("Conv2d fuses the residual sum and ReLU")
     func convResidualReLU() throws {
-        var rng = DenseRandom(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let x = rng.tensor([1, 16, 10, 9]), wt = rng.tensor([32, 16, 1, 1], scale: 0.3), b = rng.tensor([32])
         let r = rng.tensor([1, 32, 10, 9])
         let conv = Conv2d(weight: wt, bias: b, relu: true, addsResidual: true)
@@ -40,7 +40,7 @@ struct DenseOpsTests {
 
     @Test("Winograd 3x3 stays within float noise of the naive convolution")
     func winograd() throws {
-        var rng = DenseRandom(seed: 11)
+        var rng = SeededRandom(seed: 11)
         let x = NaiveOps.relu(rng.tensor([1, 64, 20, 24])), wt = rng.tensor([64, 64, 3, 3], scale: 0.1), b = rng.tensor([64])
         let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
         let got = try conv.forward(x)
@@ -49,7 +49,7 @@ struct DenseOpsTests {
 
     @Test("Conv2d folds FrozenBN from the state dict")
     func frozenBNFold() throws {
-        var rng = DenseRandom(seed: 3)
+        var rng = SeededRandom(seed: 3)
         let x = rng.tensor([1, 4, 6, 5]), wt = rng.tensor([6, 4, 3, 3], scale: 0.3)
         let gamma = rng.tensor([6]), beta = rng.tensor([6]), mean = rng.tensor([6])
         let variance = Tensor(shape: [6], scalars: rng.tensor([6]).scalars.map { abs($0) + 0.1 })
@@ -80,7 +80,7 @@ struct DenseOpsTests {
     ])
     func deconv(_ p: (Int, Int, Int, Int, Int, Int, Int)) throws {
         let (n, c, h, o, k, s, pad) = p
-        var rng = DenseRandom(seed: UInt64(c * 100 + k))
+        var rng = SeededRandom(seed: UInt64(c * 100 + k))
         let x = rng.tensor([n, c, h, h + 1]), wt = rng.tensor([c, o, k, k], scale: 0.5), b = rng.tensor([o])
         let layer = ConvTranspose2d(weight: wt, bias: b, stride: s, padding: pad)
         let got = try layer.forward(x)
@@ -93,7 +93,7 @@ struct DenseOpsTests {
 
     @Test("Linear matches the naive matrix product, with and without ReLU")
     func linear() throws {
-        var rng = DenseRandom(seed: 5)
+        var rng = SeededRandom(seed: 5)
         let x = rng.tensor([7, 3, 2, 2]), wt = rng.tensor([9, 12]), b = rng.tensor([9])
         let flat = Tensor(shape: [7, 12], scalars: x.scalars)
         #expect(relativeError(try Linear(weight: wt, bias: b).forward(x), NaiveOps.linear(flat, wt, b)) < 1e-5)
@@ -104,7 +104,7 @@ struct DenseOpsTests {
 
     @Test("Max pooling, nearest and bilinear x2 upsampling follow PyTorch")
     func resampling() throws {
-        var rng = DenseRandom(seed: 9)
+        var rng = SeededRandom(seed: 9)
         let x = rng.tensor([2, 3, 9, 8])
         #expect(Resampling.maxPool2d(x, kernel: 3, stride: 2, padding: 1) == NaiveOps.maxPool(x, kernel: 3, stride: 2, padding: 1))
         #expect(Resampling.maxPool2d(x, kernel: 1, stride: 2, padding: 0) == NaiveOps.maxPool(x, kernel: 1, stride: 2, padding: 0))

@@ -20,7 +20,6 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
-typealias DenseRandom = SeededRandom
 
 /// `max|a - b| / max|b|`, the fixtures README's relative error.
 func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
