@@ -39,6 +39,8 @@ public enum CheckpointConverter {
         let data = try MappedFile.map(source, sequential: true)
         // Hash on a second core while the pickle is parsed and the output written.
         let digest = sourceSHA256.map(DigestTask.init(known:)) ?? DigestTask(data)
+        // The hashing thread reads the mapping: it must finish before an error unmaps it.
+        defer { _ = digest.wait() }
         let document = try PickleReader.read(data: data, label: source.path)
         let contents = try PickleCheckpoint.contents(of: document, file: source.path)
         var metadata: [String: String] = [

@@ -25,6 +25,9 @@ public final class GeneralizedRCNN {
     let keypointPooler: ROIPooler?
     public let keypointHead: KRCNNConvDeconvUpsampleHead?
 
+    /// Serialises `predict` (see there).
+    private let predictLock = NSLock()
+
     /// FPN levels the RPN reads (`p2`..`p6`) and the ROI heads read (`p2`..`p5`).
     let rpnFeatures: [String]
     let roiFeatures: [String]
@@ -113,7 +116,12 @@ public final class GeneralizedRCNN {
 
     /// Runs the model on one decoded image (channels in `INPUT.FORMAT` order), as
     /// `DefaultPredictor.__call__` does.
+    ///
+    /// Calls on one model run one at a time (each already uses every core through oneDNN): the
+    /// layers cache primitives and weight copies per input shape, which concurrent calls would race on.
     public func predict(_ image: Image8) throws -> Prediction {
+        predictLock.lock()
+        defer { predictLock.unlock() }
         var times = StageTimes()
         var clock = StageClock()
         let m = config.model
