@@ -40,8 +40,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Detections drawn in pictures need at least this score.", valueName: "t"))
     var pictureThreshold: Double = 0.5
 
-    @Flag(help: "Run every convolution directly instead of with oneDNN's Winograd kernels for the 3x3 stride-1 ones (less memory and a faster first image, slower after; both stay within the fixtures' tolerances).")
-    var direct = false
+    @Flag(help: "Experimental: oneDNN's Winograd kernels for the 3x3 stride-1 convolutions (faster after the first image; an intermittent crash inside oneDNN is not yet understood).")
+    var winograd = false
 
     @OptionGroup var batch: BatchOptions
 
@@ -61,7 +61,7 @@ struct RunCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(
             model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,
-            overrides: overrides, index: zooIndex, algorithm: direct ? .direct : .winograd,
+            overrides: overrides, index: zooIndex, algorithm: winograd ? .winograd : .direct,
             weightsForEntry: { entry in try WeightsFetcher.localWeights(for: entry, quiet: quiet) })
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if !loaded.network.unusedWeights.isEmpty && !quiet {
