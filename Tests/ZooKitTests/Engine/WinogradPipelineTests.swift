@@ -25,8 +25,7 @@ import Testing
     static let cases: [(String, String)] = ["tiny_faster_rcnn_R_50_FPN", "tiny_mask_rcnn_R_50_FPN", "tiny_keypoint_rcnn_R_50_FPN"]
         .flatMap { model in GoldenPipelineTests.images.map { (model, $0) } }
 
-    @Test(.disabled("crashes intermittently inside a oneDNN Winograd kernel (bad pointer dereference); see the closing note"),
-          arguments: cases)
+    @Test(arguments: cases)
     func winogradMatchesGolden(model: String, image: String) throws {
         let net = try Self.cache.model(model)
         let prediction = try net.predict(try GoldenPipelineTests.image(image))

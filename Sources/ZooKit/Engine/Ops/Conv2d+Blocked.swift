@@ -35,17 +35,8 @@ final class DNNLBlockedConvPlan {
                                                          strides, pads, pads),
                       "dnnl_convolution_forward_desc_init", context)
 
-        var attr: dnnl_primitive_attr_t?
-        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", context)
+        let attr = try DNNL.attr(sum: conv.addsResidual, relu: conv.relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
-        var ops: dnnl_post_ops_t?
-        try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", context)
-        defer { dnnl_post_ops_destroy(ops) }
-        if conv.addsResidual { try dnnlCheck(dnnl_post_ops_append_sum(ops, 1.0), "dnnl_post_ops_append_sum", context) }
-        if conv.relu {
-            try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1.0, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise", context)
-        }
-        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", context)
 
         var pdHandle: dnnl_primitive_desc_t?
         try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, &opDesc, attr, ctx.engine, nil), "dnnl_primitive_desc_create", context)

@@ -15,6 +15,7 @@ enum DNNLArg {
     static let dst: Int32 = 17
     static let weights: Int32 = 33
     static let bias: Int32 = 41
+    static let scratchpad: Int32 = 80
 }
 
 /// The process-wide CPU engine and its in-order stream.
@@ -73,26 +74,84 @@ final class DNNLPrimitiveDesc {
     }
 }
 
-/// Owns a oneDNN primitive.
+/// Owns a oneDNN primitive, and runs it with a scratchpad of its own for each execution.
+///
+/// Every primitive descriptor zoo creates asks for `dnnl_scratchpad_mode_user` (`DNNL.attr`):
+/// in the library's default mode, some implementations (the Winograd convolution among them)
+/// use a *thread-local* global scratchpad sized when the primitive was created, so a primitive
+/// created on one thread and run on another reads a null or too small buffer (a crash inside the
+/// JIT kernel, or wrong values).
 final class DNNLPrimitive {
     let handle: dnnl_primitive_t
+    /// What the primitive needs as scratchpad (zero bytes when nothing).
+    private let scratchpadDesc: dnnl_memory_desc_t?
+    private let scratchpadSize: Int
 
     init(_ desc: DNNLPrimitiveDesc, context: String) throws {
         var prim: dnnl_primitive_t?
         try dnnlCheck(dnnl_primitive_create(&prim, desc.handle), "dnnl_primitive_create", context)
         guard let prim else { throw EngineError.dnnl(call: "dnnl_primitive_create", status: -1, context: context) }
         handle = prim
+        if var md = desc.memoryDesc(dnnl_query_scratchpad_md) {
+            scratchpadSize = dnnl_memory_desc_get_size(&md)
+            scratchpadDesc = md
+        } else {
+            scratchpadSize = 0
+            scratchpadDesc = nil
+        }
     }
 
     deinit { dnnl_primitive_destroy(handle) }
 
     /// Runs the primitive on `args` and waits for it.
     func execute(_ args: [dnnl_exec_arg_t], on ctx: DNNLContext, context: @autoclosure () -> String) throws {
+        guard scratchpadSize > 0, let scratchpadDesc else {
+            try run(args, on: ctx, context: context())
+            return
+        }
+        let pool = DNNLScratchpadPool.shared
+        let buffer = pool.take(scratchpadSize)
+        defer { pool.give(buffer) }
+        let scratchpad = try DNNLMemory(scratchpadDesc, ctx, pointer: buffer.pointer, context: context())
+        try withExtendedLifetime(scratchpad) {
+            try run(args + [dnnl_exec_arg_t(arg: DNNLArg.scratchpad, memory: scratchpad.handle)], on: ctx, context: context())
+        }
+    }
+
+    private func run(_ args: [dnnl_exec_arg_t], on ctx: DNNLContext, context: @autoclosure () -> String) throws {
         try args.withUnsafeBufferPointer { buf in
             try dnnlCheck(dnnl_primitive_execute(handle, ctx.stream, Int32(buf.count), buf.baseAddress),
                           "dnnl_primitive_execute", context())
         }
         try dnnlCheck(dnnl_stream_wait(ctx.stream), "dnnl_stream_wait", context())
+    }
+}
+
+/// Scratchpad buffers lent to one primitive execution at a time. Executions are mostly one
+/// after another, so this usually holds one buffer, grown to the largest scratchpad seen.
+final class DNNLScratchpadPool: @unchecked Sendable {
+    static let shared = DNNLScratchpadPool()
+    private let lock = NSLock()
+    private var free: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
+
+    /// A 64-byte aligned buffer of at least `size` bytes, for the caller alone until `give`.
+    func take(_ size: Int) -> (pointer: UnsafeMutableRawPointer, size: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
+            return free.remove(at: i)
+        }
+        if let i = free.indices.min(by: { free[$0].size < free[$1].size }) {
+            free.remove(at: i).pointer.deallocate()
+        }
+        return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
+    }
+
+    /// Returns a buffer from `take`.
+    func give(_ buffer: (pointer: UnsafeMutableRawPointer, size: Int)) {
+        lock.lock()
+        defer { lock.unlock() }
+        free.append(buffer)
     }
 }
 
@@ -219,6 +278,33 @@ enum DNNL {
         return md
     }
 
+    /// New primitive attributes with a user-provided scratchpad (see `DNNLPrimitive`), optionally
+    /// with post-ops: the destination's prior content added (`sum`), then ReLU. The caller destroys them.
+    static func attr(sum: Bool = false, relu: Bool = false, context: @autoclosure () -> String) throws -> dnnl_primitive_attr_t {
+        var attr: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", context())
+        guard let attr else { throw EngineError.dnnl(call: "dnnl_primitive_attr_create", status: -1, context: context()) }
+        do {
+            try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                          "dnnl_primitive_attr_set_scratchpad_mode", context())
+            if sum || relu {
+                var ops: dnnl_post_ops_t?
+                try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", context())
+                defer { dnnl_post_ops_destroy(ops) }
+                if sum { try dnnlCheck(dnnl_post_ops_append_sum(ops, 1.0), "dnnl_post_ops_append_sum", context()) }
+                if relu {
+                    try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1.0, dnnl_eltwise_relu, 0, 0),
+                                  "dnnl_post_ops_append_eltwise", context())
+                }
+                try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", context())
+            }
+        } catch {
+            dnnl_primitive_attr_destroy(attr)
+            throw error
+        }
+        return attr
+    }
+
     static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
         var a = a, b = b
         return dnnl_memory_desc_equal(&a, &b) != 0
@@ -240,7 +326,9 @@ final class DNNLReorder {
     init(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, context: String) throws {
         var pd: dnnl_primitive_desc_t?
         var src = from.desc, dst = to.desc
-        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, ctx.engine, &dst, ctx.engine, nil),
+        let attr = try DNNL.attr(context: context)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, ctx.engine, &dst, ctx.engine, attr),
                       "dnnl_reorder_primitive_desc_create", context)
         guard let pd else { throw EngineError.dnnl(call: "dnnl_reorder_primitive_desc_create", status: -1, context: context) }
         primitive = try DNNLPrimitive(DNNLPrimitiveDesc(pd), context: context)

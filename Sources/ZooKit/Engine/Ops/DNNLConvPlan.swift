@@ -40,18 +40,8 @@ final class DNNLConvPlan {
         let opDescPointer = try opDesc(&srcAny, &wAny, &biasMD, &dstAny)
         defer { opDescPointer.deallocate() }
 
-        var attr: dnnl_primitive_attr_t?
-        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", context)
+        let attr = try DNNL.attr(sum: sum, relu: relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
-        var ops: dnnl_post_ops_t?
-        try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", context)
-        defer { dnnl_post_ops_destroy(ops) }
-        if sum { try dnnlCheck(dnnl_post_ops_append_sum(ops, 1.0), "dnnl_post_ops_append_sum", context) }
-        if relu {
-            try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1.0, dnnl_eltwise_relu, 0, 0),
-                          "dnnl_post_ops_append_eltwise", context)
-        }
-        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", context)
 
         var pdHandle: dnnl_primitive_desc_t?
         try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, UnsafeRawPointer(opDescPointer), attr, ctx.engine, nil),

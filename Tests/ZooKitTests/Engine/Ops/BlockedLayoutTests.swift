@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ZooKit
 
@@ -60,5 +61,54 @@ struct BlockedLayoutTests {
         let got = try Self.blocked(x).channelsLastTensor(context: "test")
         #expect(got.shape == [1, 5, 6, 20])
         #expect(got.scalars == ROIAlign.channelsLast(x).scalars)
+    }
+}
+
+/// In oneDNN's default scratchpad mode the Winograd 4x3 kernel (`jit_wino_4x3`, oneDNN's choice
+/// at 256 channels) borrows a *thread-local* scratchpad at execution: one created on a thread that
+/// never created such a primitive read a null buffer and crashed inside the JIT kernel (the "bad
+/// pointer dereference" of the first session's test runs), and one on a thread whose buffer was too
+/// small overran it. zoo now hands every primitive a scratchpad of its own.
+@Suite("oneDNN primitives across threads")
+struct CrossThreadTests {
+    /// Runs `body` on a new thread and waits for it.
+    static func onNewThread<T>(_ body: @escaping () throws -> T) throws -> T {
+        let done = NSCondition()
+        nonisolated(unsafe) var result: Result<T, Error>?
+        let thread = Thread {
+            let r = Result { try body() }
+            done.lock()
+            result = r
+            done.signal()
+            done.unlock()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        done.lock()
+        defer { done.unlock() }
+        while result == nil { done.wait() }
+        guard let result else { throw EngineError.dnnl(call: "thread", status: -1, context: "no result") }
+        return try result.get()
+    }
+
+    @Test("A Winograd conv created on one thread runs on two fresh threads with the same values")
+    func winogradOnFreshThreads() throws {
+        var rng = SeededRandom(seed: 21)
+        let x = NaiveOps.relu(rng.tensor([1, 256, 24, 24]))
+        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03), b = rng.tensor([256])
+        let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
+        let input = try BlockedLayoutTests.blocked(x)
+        let want = NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)
+
+        // The primitive is created (and first run) on one thread ...
+        let first = try Self.onNewThread { try conv.forward(input).tensor(context: "test") }
+        let plan = try conv.blockedPlan(for: input, try DNNLContext.get())
+        #expect(plan.implementation.contains("wino"), "\(plan.implementation)")
+        #expect(relativeError(first, want) < 1e-4)
+        // ... then run on threads that never created a oneDNN primitive.
+        for _ in 0..<2 {
+            let again = try Self.onNewThread { try conv.forward(input).tensor(context: "test") }
+            #expect(again.scalars == first.scalars)
+        }
     }
 }
