@@ -40,8 +40,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Detections drawn in pictures need at least this score.", valueName: "t"))
     var pictureThreshold: Double = 0.5
 
-    @Flag(help: "Experimental: oneDNN's Winograd kernels for the 3x3 stride-1 convolutions (faster after the first image; an intermittent crash inside oneDNN is not yet understood).")
-    var winograd = false
+    @Option(help: ArgumentHelp("""
+        How oneDNN computes the 3x3 stride-1 convolutions: winograd (faster; results within float noise \
+        of direct, inside the fixtures' tolerances) or direct.
+        """, valueName: "winograd|direct"))
+    var convolution: ConvolutionAlgorithm = .winograd
 
     @OptionGroup var batch: BatchOptions
 
@@ -61,7 +64,7 @@ struct RunCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(
             model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,
-            overrides: overrides, index: zooIndex, algorithm: winograd ? .winograd : .direct,
+            overrides: overrides, index: zooIndex, algorithm: convolution,
             weightsForEntry: { entry in try WeightsFetcher.localWeights(for: entry, quiet: quiet) })
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if !loaded.network.unusedWeights.isEmpty && !quiet {
@@ -151,4 +154,18 @@ enum WeightsFetcher {
         if !quiet && ProgressBoard.stderrIsTerminal { options.progress = ProgressBoard() }
         return try fetchWeights(url: entry.weightsURL, md5Prefix: entry.md5Prefix, options: options)
     }
+}
+
+extension ConvolutionAlgorithm: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "winograd": self = .winograd
+        case "direct": self = .direct
+        default: return nil
+        }
+    }
+
+    public var defaultValueDescription: String { self == .winograd ? "winograd" : "direct" }
+
+    public static var allValueStrings: [String] { ["winograd", "direct"] }
 }

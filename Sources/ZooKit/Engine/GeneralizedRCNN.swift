@@ -34,9 +34,9 @@ public final class GeneralizedRCNN {
 
     /// Builds the model from `weights` (detectron2 keys), checking every key the config needs.
     ///
-    /// - Parameter algorithm: `.winograd` runs the 3x3 stride-1 convolutions with oneDNN's
-    ///   Winograd kernels where it has them.
-    public init(config: RCNNConfig, weights: [String: Tensor], algorithm: ConvolutionAlgorithm = .direct) throws {
+    /// - Parameter algorithm: `.winograd` (the default) runs the 3x3 stride-1 convolutions with
+    ///   oneDNN's Winograd kernels where it has them (within float noise of `.direct`).
+    public init(config: RCNNConfig, weights: [String: Tensor], algorithm: ConvolutionAlgorithm = .winograd) throws {
         try Self.checkSupported(config)
         self.config = config
         let m = config.model

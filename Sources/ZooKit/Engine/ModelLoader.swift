@@ -33,7 +33,7 @@ public enum ModelLoader {
     ///   - weightsForEntry: returns the local weights file of a zoo entry (fetching it if needed).
     public static func load(model: String, configFile: URL?, datasetName: String?,
                             overrides: [String: ConfigValue], index: ZooIndex,
-                            algorithm: ConvolutionAlgorithm = .direct,
+                            algorithm: ConvolutionAlgorithm = .winograd,
                             weightsForEntry: (ZooEntry) throws -> URL) throws -> LoadedModel {
         var config: RCNNConfig
         var weightsFile: URL

@@ -25,7 +25,7 @@ import Testing
             let dir = TestSupport.fixtures.appendingPathComponent("models")
             let cfg = try RCNNConfig.load(contentsOf: dir.appendingPathComponent(config + ".yaml"))
             let w = try Checkpoint.loadWeights(from: dir.appendingPathComponent(weights))
-            let m = try GeneralizedRCNN(config: cfg, weights: w.tensors)
+            let m = try GeneralizedRCNN(config: cfg, weights: w.tensors, algorithm: .direct)
             models[key] = m
             return m
         }
