@@ -8,8 +8,10 @@ struct WeightGenerator {
 
     init(seed: UInt64) { rng = BenchRandom(seed: seed) }
 
-    mutating func conv(_ key: String, _ o: Int, _ i: Int, _ k: Int, norm: Bool) {
-        tensors[key + ".weight"] = rng.tensor([o, i, k, k], scale: (2 / Float(i * k * k)).squareRoot())
+    /// `gain` scales the weights (box-delta layers use a small one, as trained models have: large
+    /// random deltas would make degenerate boxes, and fewer than 1000 proposals / 100 detections).
+    mutating func conv(_ key: String, _ o: Int, _ i: Int, _ k: Int, norm: Bool, gain: Float = 1) {
+        tensors[key + ".weight"] = rng.tensor([o, i, k, k], scale: gain * (2 / Float(i * k * k)).squareRoot())
         if norm {
             tensors[key + ".norm.weight"] = Tensor(shape: [o], repeating: 1)
             tensors[key + ".norm.bias"] = rng.tensor([o], scale: 0.1)
@@ -20,8 +22,8 @@ struct WeightGenerator {
         }
     }
 
-    mutating func linear(_ key: String, _ o: Int, _ i: Int) {
-        tensors[key + ".weight"] = rng.tensor([o, i], scale: (2 / Float(i)).squareRoot())
+    mutating func linear(_ key: String, _ o: Int, _ i: Int, gain: Float = 1) {
+        tensors[key + ".weight"] = rng.tensor([o, i], scale: gain * (2 / Float(i)).squareRoot())
         tensors[key + ".bias"] = rng.tensor([o], scale: 0.1)
     }
 
@@ -50,12 +52,12 @@ struct WeightGenerator {
         }
         conv("proposal_generator.rpn_head.conv", 256, 256, 3, norm: false)
         conv("proposal_generator.rpn_head.objectness_logits", 3, 256, 1, norm: false)
-        conv("proposal_generator.rpn_head.anchor_deltas", 12, 256, 1, norm: false)
+        conv("proposal_generator.rpn_head.anchor_deltas", 12, 256, 1, norm: false, gain: 0.01)
         linear("roi_heads.box_head.fc1", 1024, 256 * 49)
         linear("roi_heads.box_head.fc2", 1024, 1024)
         let classes = model == "keypoint" ? 1 : 80
         linear("roi_heads.box_predictor.cls_score", classes + 1, 1024)
-        linear("roi_heads.box_predictor.bbox_pred", 4 * classes, 1024)
+        linear("roi_heads.box_predictor.bbox_pred", 4 * classes, 1024, gain: 0.01)
         if model == "mask" {
             for i in 1...4 { conv("roi_heads.mask_head.mask_fcn\(i)", 256, 256, 3, norm: false) }
             deconv("roi_heads.mask_head.deconv", 256, 256, 2)

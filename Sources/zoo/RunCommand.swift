@@ -12,6 +12,8 @@ struct RunCommand: ParsableCommand {
             required). Zoo weights are fetched on first use. With no --json, one summary line per image is printed.
             --json FILE writes JSON Lines: one object per image in the schema of the fixtures' golden files \
             (see the README), appended as each image finishes.
+            With Winograd convolutions (the default) the transformed weights are kept in the cache's winograd/ \
+            folder, so later runs of the same model start at once.
             """)
 
     @Argument(help: "A zoo id or config path, or a .pkl / .safetensors weights file.")
@@ -61,6 +63,9 @@ struct RunCommand: ParsableCommand {
         let zooIndex = try index.load()
         var overrides: [String: ConfigValue] = [:]
         if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
+        if convolution == .winograd {
+            WinogradWeightCache.shared = WinogradWeightCache(directory: ModelCache().winogradDirectory)
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(
             model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,

@@ -34,6 +34,9 @@ public struct ModelCache: Sendable {
         self.detectron2Roots = detectron2Roots
     }
 
+    /// Where `zoo run` keeps Winograd-transformed weights (`WinogradWeightCache`).
+    public var winogradDirectory: URL { root.appendingPathComponent("winograd") }
+
     /// The URL's path below a cache root (what iopath's HTTPURLHandler uses), without `.`/`..`.
     public static func relativePath(forURL url: String) -> String {
         var path = URLComponents(string: url)?.path ?? url

@@ -32,6 +32,9 @@ public final class Conv2d {
     /// A name for errors, usually the detectron2 key prefix.
     public let name: String
 
+    /// Where this layer's Winograd weights are cached on disk; nil uses `WinogradWeightCache.shared`.
+    public var winogradCache: WinogradWeightCache?
+
     private var plans: [[Int]: DNNLConvPlan] = [:]
     private var blockedPlans: [[Int]: DNNLBlockedConvPlan] = [:]
     /// Reordered weights by layout, shared by the blocked plans (the heads see a new row count per
@@ -118,7 +121,14 @@ public final class Conv2d {
         if let p = blockedPlans[key] { return p }
         let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory in
             if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
-            let m = try self.reorderWeights(into: desc, ctx: ctx)
+            let m: DNNLMemory
+            if desc.format_kind == dnnl_format_kind_wino, let cache = self.winogradCache ?? WinogradWeightCache.shared {
+                m = try cache.memory(weights: self.weight, desc: desc, ctx: ctx) {
+                    try self.reorderWeights(into: desc, ctx: ctx)
+                }
+            } else {
+                m = try self.reorderWeights(into: desc, ctx: ctx)
+            }
             if self.weightMemories.count >= 2 { self.weightMemories.removeFirst() }
             self.weightMemories.append((desc, m))
             return m

@@ -160,6 +160,8 @@ final class DNNLMemory {
     let handle: dnnl_memory_t
     private let owned: UnsafeMutableRawPointer?
     private let ownedSize: Int
+    /// A file mapping the memory points into.
+    private var keepAlive: Data?
     var desc: dnnl_memory_desc_t
 
     /// Memory for `desc` over caller storage `pointer` (not owned), or self-allocated when
@@ -184,6 +186,27 @@ final class DNNLMemory {
         self.handle = mem
         self.owned = owned
         self.ownedSize = ownedSize
+        self.desc = desc
+    }
+
+    /// Memory for `desc` over `mapped` from byte `offset` (a memory-mapped file, kept alive by
+    /// this object; oneDNN only reads it).
+    init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, mapped: Data, offset: Int, context: @autoclosure () -> String) throws {
+        var d = desc
+        let size = dnnl_memory_desc_get_size(&d)
+        guard offset >= 0, mapped.count >= offset + size,
+              let base = mapped.withUnsafeBytes({ $0.baseAddress }) else {
+            throw EngineError.dnnl(call: "dnnl_memory_create", status: -1, context: context() + " (mapping too small)")
+        }
+        var mem: dnnl_memory_t?
+        let status = dnnl_memory_create(&mem, &d, ctx.engine, UnsafeMutableRawPointer(mutating: base + offset))
+        guard status == dnnl_success, let mem else {
+            throw EngineError.dnnl(call: "dnnl_memory_create", status: Int(status.rawValue), context: context())
+        }
+        handle = mem
+        owned = nil
+        ownedSize = 0
+        keepAlive = mapped
         self.desc = desc
     }
 

@@ -112,3 +112,51 @@ struct CrossThreadTests {
         }
     }
 }
+
+@Suite("Winograd weights cached on disk")
+struct WinogradWeightCacheTests {
+    @Test("A second conv with the same weights maps the first one's file; a damaged file is rewritten")
+    func cacheRoundTrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = WinogradWeightCache(directory: dir)
+        var rng = SeededRandom(seed: 31)
+        let x = NaiveOps.relu(rng.tensor([1, 256, 16, 16]))
+        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03), b = rng.tensor([256])
+        let input = try BlockedLayoutTests.blocked(x)
+        func run() throws -> Tensor {
+            let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
+            conv.winogradCache = cache
+            return try conv.forward(input).tensor(context: "test")
+        }
+
+        let first = try run()
+        #expect(relativeError(first, NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)) < 1e-4)
+        #expect(cache.writes == 1 && cache.hits == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }
+        #expect(files.count == 1)
+
+        let second = try run()
+        #expect(cache.hits == 1 && cache.writes == 1)
+        #expect(second.scalars == first.scalars)
+
+        // A truncated file is not used: the weights are transformed again and the file rewritten.
+        let file = dir.appendingPathComponent(try #require(files.first))
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.truncate(atOffset: UInt64(size - 4096))
+        try handle.close()
+        let third = try run()
+        #expect(cache.hits == 1 && cache.writes == 2)
+        #expect(third.scalars == first.scalars)
+        let repaired = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
+        #expect(repaired == size)
+
+        // Other weights, another file.
+        let other = Conv2d(weight: rng.tensor([256, 256, 3, 3], scale: 0.03), bias: b, padding: 1, algorithm: .winograd)
+        other.winogradCache = cache
+        _ = try other.forward(input)
+        #expect(cache.writes == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }.count == 2)
+    }
+}

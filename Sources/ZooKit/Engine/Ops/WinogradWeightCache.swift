@@ -1,0 +1,163 @@
+import Foundation
+internal import CZooDNNL
+
+/// Winograd-transformed convolution weights kept on disk between processes.
+///
+/// oneDNN's Winograd kernels read weights transformed into its own `wino` layout, and its reorder
+/// into that layout is slow: about 36 ms for a 256-channel 3x3 layer and 150 ms for a 512-channel
+/// one, a second or two for a whole R50-FPN model before the first image. With a cache, the
+/// first process writes each transformed layer to a file and later ones memory-map it.
+///
+/// A file is named after a hash of the layer's weights, the layout oneDNN asked for, oneDNN's
+/// version and the CPU's instruction set; its header repeats the layout and the payload size,
+/// which are checked before use. A file that fails the checks is ignored and rewritten. Files
+/// are written to a temporary name and renamed. Failures to read or write the cache never fail
+/// inference: the weights are then transformed in memory as without a cache.
+public final class WinogradWeightCache: @unchecked Sendable {
+    /// The folder holding the `.wino` files.
+    public let directory: URL
+
+    /// A cache in `directory` (created when first written).
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    /// The cache every convolution uses; nil (the default) transforms weights in memory only.
+    public static var shared: WinogradWeightCache? {
+        get { sharedLock.lock(); defer { sharedLock.unlock() }; return sharedCache }
+        set { sharedLock.lock(); defer { sharedLock.unlock() }; sharedCache = newValue }
+    }
+    private nonisolated(unsafe) static var sharedCache: WinogradWeightCache?
+    private static let sharedLock = NSLock()
+
+    /// Bytes before the payload: magic, payload size, descriptor size, descriptor, zeros. One page,
+    /// so the mapped payload is page-aligned.
+    static let headerSize = 4096
+    static let magic = Array("ZOOWINO1".utf8)
+
+    /// What was read from disk and written to it in this process (for tests and `--verbose`).
+    public private(set) var hits = 0
+    public private(set) var writes = 0
+    private let countLock = NSLock()
+
+    /// The weights in `desc`: mapped from the cache when a valid file is there, else made by
+    /// `transform` and written to the cache.
+    func memory(weights: Tensor, desc: dnnl_memory_desc_t, ctx: DNNLContext,
+                transform: () throws -> DNNLMemory) throws -> DNNLMemory {
+        let file = fileURL(weights: weights, desc: desc)
+        if let mapped = load(file, desc: desc, ctx: ctx) {
+            countLock.lock(); hits += 1; countLock.unlock()
+            return mapped
+        }
+        let memory = try transform()
+        if store(memory, desc: desc, to: file) {
+            countLock.lock(); writes += 1; countLock.unlock()
+        }
+        return memory
+    }
+
+    /// `<hash>.wino` in the cache folder.
+    func fileURL(weights: Tensor, desc: dnnl_memory_desc_t) -> URL {
+        var hash = weights.withUnsafeBytes { ContentHash.of($0) }
+        hash = ContentHash.combine(hash, weights.shape.map { UInt64($0) })
+        var d = desc
+        hash = ContentHash.combine(hash, [withUnsafeBytes(of: &d) { ContentHash.of($0) }])
+        if let v = dnnl_version()?.pointee {
+            hash = ContentHash.combine(hash, [UInt64(v.major), UInt64(v.minor), UInt64(v.patch)])
+        }
+        hash = ContentHash.combine(hash, [UInt64(dnnl_get_effective_cpu_isa().rawValue)])
+        return directory.appendingPathComponent(String(format: "%016llx.wino", hash))
+    }
+
+    private func load(_ file: URL, desc: dnnl_memory_desc_t, ctx: DNNLContext) -> DNNLMemory? {
+        guard FileManager.default.fileExists(atPath: file.path), let data = try? MappedFile.map(file) else { return nil }
+        var want = desc
+        let payload = dnnl_memory_desc_get_size(&want)
+        let descSize = MemoryLayout<dnnl_memory_desc_t>.size
+        guard data.count == Self.headerSize + payload else { return nil }
+        let valid = data.withUnsafeBytes { raw -> Bool in
+            guard raw.count >= 24 + descSize, Array(raw[0..<8]) == Self.magic,
+                  raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == UInt64(payload),
+                  raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) == UInt64(descSize) else { return false }
+            var stored = dnnl_memory_desc_t()
+            withUnsafeMutableBytes(of: &stored) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[24..<(24 + descSize)])) }
+            return DNNL.equal(stored, desc)
+        }
+        guard valid else { return nil }
+        return try? DNNLMemory(desc, ctx, mapped: data, offset: Self.headerSize, context: "Winograd weights \(file.path)")
+    }
+
+    private func store(_ memory: DNNLMemory, desc: dnnl_memory_desc_t, to file: URL) -> Bool {
+        guard let data = dnnlData(memory) else { return false }
+        let payload = memory.byteCount
+        let descSize = MemoryLayout<dnnl_memory_desc_t>.size
+        guard 24 + descSize <= Self.headerSize else { return false }
+        var header = [UInt8](repeating: 0, count: Self.headerSize)
+        header.replaceSubrange(0..<8, with: Self.magic)
+        withUnsafeBytes(of: UInt64(payload).littleEndian) { header.replaceSubrange(8..<16, with: $0) }
+        withUnsafeBytes(of: UInt64(descSize).littleEndian) { header.replaceSubrange(16..<24, with: $0) }
+        var d = desc
+        withUnsafeBytes(of: &d) { header.replaceSubrange(24..<(24 + descSize), with: $0) }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try MappedFile.writeAtomically(to: file) { write in
+                try header.withUnsafeBytes { try write($0) }
+                try write(UnsafeRawBufferPointer(start: data, count: payload))
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+/// A fast 64-bit hash of bytes (four multiply-rotate lanes), for cache keys, not for security.
+enum ContentHash {
+    static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
+    static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+
+    @inline(__always)
+    static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 {
+        let a = acc &+ input &* prime2
+        return ((a << 31) | (a >> 33)) &* prime1
+    }
+
+    static func of(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var l0: UInt64 = prime1 &+ prime2, l1: UInt64 = prime2, l2: UInt64 = 0, l3: UInt64 = 0 &- prime1
+        let words = bytes.count / 8
+        var i = 0
+        if let base = bytes.baseAddress {
+            while i + 4 <= words {
+                l0 = round(l0, base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+                l1 = round(l1, base.loadUnaligned(fromByteOffset: 8 * i + 8, as: UInt64.self))
+                l2 = round(l2, base.loadUnaligned(fromByteOffset: 8 * i + 16, as: UInt64.self))
+                l3 = round(l3, base.loadUnaligned(fromByteOffset: 8 * i + 24, as: UInt64.self))
+                i += 4
+            }
+        }
+        var h = ((l0 << 1) | (l0 >> 63)) &+ ((l1 << 7) | (l1 >> 57)) &+ ((l2 << 12) | (l2 >> 52)) &+ ((l3 << 18) | (l3 >> 46))
+        h = combine(h, [UInt64(bytes.count)])
+        while i < words {
+            h = round(h, bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+            i += 1
+        }
+        for j in (words * 8)..<bytes.count { h = round(h, UInt64(bytes[j])) }
+        return avalanche(h)
+    }
+
+    static func combine(_ h: UInt64, _ values: [UInt64]) -> UInt64 {
+        var h = h
+        for v in values { h = round(h ^ prime1, v) }
+        return avalanche(h)
+    }
+
+    static func avalanche(_ h: UInt64) -> UInt64 {
+        var h = h
+        h ^= h >> 33
+        h = h &* prime2
+        h ^= h >> 29
+        h = h &* prime1
+        h ^= h >> 32
+        return h
+    }
+}
