@@ -154,8 +154,9 @@ public final class GeneralizedRCNN {
         // mask_rcnn_inference: the predicted class's channel, sigmoid; pasted after postprocess.
         var maskProbs: Tensor?
         if let maskHead, let maskPooler, !detections.boxes.isEmpty {
-            let logits = try maskHead.forward(maskPooler(channelsLastFeatures: roiMaps, boxes: detections.boxes))
-            maskProbs = maskProbabilities(fromLogits: Self.predictedClassChannel(logits, classes: detections.classes))
+            let logits = try maskHead.forwardPredictedClass(maskPooler(channelsLastFeatures: roiMaps, boxes: detections.boxes),
+                                                            classes: detections.classes)
+            maskProbs = maskProbabilities(fromLogits: logits)
         }
         times.maskHead = clock.lap()
 

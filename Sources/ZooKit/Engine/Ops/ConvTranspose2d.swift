@@ -1,3 +1,4 @@
+import Foundation
 internal import CZooDNNL
 
 /// A 2-D transposed convolution (PyTorch `ConvTranspose2d`) with an optional ReLU, computed per
@@ -35,6 +36,28 @@ public final class ConvTranspose2d {
         let w = try weights.tensor(prefix + ".weight", shape: [inChannels, outChannels, kernel, kernel])
         let b = try weights.tensor(prefix + ".bias", shape: [outChannels])
         self.init(weight: w, bias: b, stride: stride, padding: padding, relu: relu, name: prefix)
+    }
+
+    private var columns: [Float]?
+    private let columnsLock = NSLock()
+
+    /// The weight as a `[inChannels, kh * kw * outChannels]` matrix, column `(ky * kw + kx) * O + o`:
+    /// one product with channels-last input rows gives each input pixel's k x k output pixels.
+    func columnsWeight() -> [Float] {
+        columnsLock.lock()
+        defer { columnsLock.unlock() }
+        if let columns { return columns }
+        let i = inChannels, o = outChannels, kh = weight.shape[2], kw = weight.shape[3], q = kh * kw
+        var out = [Float](repeating: 0, count: i * q * o)
+        weight.withUnsafeBufferPointer { src in
+            for c in 0..<i {
+                for oc in 0..<o {
+                    for p in 0..<q { out[c * q * o + p * o + oc] = src[(c * o + oc) * q + p] }
+                }
+            }
+        }
+        columns = out
+        return out
     }
 
     /// Output shape for an `[N, C, H, W]` input.

@@ -46,6 +46,9 @@ struct FixtureIntermediatesTests {
         expectClose(boxDeltas, try fx("box.deltas").rows(0..<16), "box.deltas rows 0..15")
         let maskHead = try MaskRCNNConvUpsampleHead(sd, inChannels: 64, numClasses: 3, convDim: 64, algorithm: algorithm)
         expectClose(try maskHead.forward(try fx("mask.pooled_first4")), try fx("mask.logits_all_first4"), "mask.logits_all_first4")
+        let classes = try fx("det.classes").scalars.prefix(4).map { Int($0) }
+        expectClose(try maskHead.forwardPredictedClass(try fx("mask.pooled_first4"), classes: classes),
+                    try fx("mask.logits").rows(0..<4), "mask.logits rows 0..3 (predicted class only)")
     }
 
     @Test("The Detectron1 (Caffe2) layout of the tiny Mask R-CNN gives the same features and box outputs")

@@ -67,6 +67,27 @@ struct HeadsTests {
         #expect(relativeError(got, want) < 1e-5)
     }
 
+    @Test("The mask head's predicted-class path equals the full logits' predicted channels", arguments: [
+        // (detections, channels, classes): 23 detections of 256 channels take three matrix products.
+        (23, 256, 80), (5, 20, 1), (3, 24, 4),
+    ])
+    func maskHeadPredictedClass(_ p: (Int, Int, Int)) throws {
+        let (n, c, numClasses) = p
+        var w = RandomWeights(seed: 34)
+        let prefix = "roi_heads.mask_head"
+        for i in 1...2 { w.conv("\(prefix).mask_fcn\(i)", out: c, in: c, k: 3, norm: false) }
+        w.deconv(prefix + ".deconv", in: c, out: c, k: 2)
+        w.conv(prefix + ".predictor", out: numClasses, in: c, k: 1, norm: false)
+        let head = try MaskRCNNConvUpsampleHead(StateDict(w.tensors), inChannels: c, numClasses: numClasses, numConv: 2,
+                                                convDim: c, classAgnostic: numClasses == 1, algorithm: .winograd)
+        let x = NaiveOps.relu(w.rng.tensor([n, c, 14, 14]))
+        let classes = (0..<n).map { ($0 * 7 + 3) % max(numClasses, 1) }
+        let want = GeneralizedRCNN.predictedClassChannel(try head.forward(x), classes: classes)
+        let got = try head.forwardPredictedClass(x, classes: classes)
+        #expect(got.shape == [n, 28, 28])
+        #expect(relativeError(got, want) < 1e-5)
+    }
+
     @Test("KRCNNConvDeconvUpsampleHead gives [N, K, 56, 56] heatmaps")
     func keypointHead() throws {
         var w = RandomWeights(seed: 34)
