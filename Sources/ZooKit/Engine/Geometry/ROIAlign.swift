@@ -59,6 +59,21 @@ public struct ROIAlign: Sendable, Equatable {
         return pool(features, n: n, c: c, h: h, w: w, boxes: boxes, batchIndices: batchIndices, channelsLast: true)
     }
 
+    /// Pools one box (of image 0) from a `[N, H, W, C]` map into `output` (`C * P * P` values,
+    /// `[C, P, P]`), as `callAsFunction(channelsLastFeatures:boxes:)` does for each box.
+    func poolOne(channelsLastFeatures features: Tensor, box: Box, into output: UnsafeMutablePointer<Float>) {
+        let h = features.shape[1], w = features.shape[2], c = features.shape[3], bins = outputSize * outputSize
+        guard h > 0, w > 0, c > 0 else {
+            output.initialize(repeating: 0, count: c * bins)
+            return
+        }
+        let taps = samplingTaps(box: box, height: h, width: w)
+        features.withUnsafeBufferPointer { input in
+            guard let base = input.baseAddress else { return }
+            Self.poolChannelsLast(base, channels: c, taps: taps, output: output, bins: bins)
+        }
+    }
+
     /// The pooling loops over `source` (`[N, C, H, W]`, or `[N, H, W, C]` when `channelsLast`).
     private func pool(_ source: Tensor, n: Int, c: Int, h: Int, w: Int, boxes: [Box], batchIndices: [Int]?,
                       channelsLast: Bool) -> Tensor {

@@ -62,7 +62,27 @@ public struct ROIPooler: Sendable, Equatable {
     /// The same from maps already transposed to `[1, H_l, W_l, C]` (shared by the box, mask and
     /// keypoint poolers); equal results.
     func callAsFunction(channelsLastFeatures features: [Tensor], boxes: [Box]) -> Tensor {
-        pool(features, channels: features.first?.shape[3] ?? 0, boxes: boxes) { $0(channelsLastFeatures: $1, boxes: $2) }
+        precondition(features.count == levelPoolers.count,
+                     "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
+        let c = features.first?.shape[3] ?? 0, p = levelPoolers[0].outputSize
+        for f in features {
+            precondition(f.rank == 4 && f.shape[0] >= 1 && f.shape[3] == c, "ROIPooler: levels must be [1, H, W, \(c)], got \(f.shape)")
+        }
+        let slice = c * p * p
+        guard !boxes.isEmpty, slice > 0 else { return Tensor(shape: [boxes.count, c, p, p]) }
+        let levels = levelPoolers.count == 1 ? [Int](repeating: 0, count: boxes.count) : assignLevels(boxes)
+        // Every box belongs to exactly one level and writes its own slice, so the output needs no
+        // zero-filling and all levels' boxes are shared out to the cores together.
+        let scalars = [Float](unsafeUninitializedCapacity: boxes.count * slice) { buffer, initialized in
+            if let base = buffer.baseAddress {
+                DispatchQueue.concurrentPerform(iterations: boxes.count) { r in
+                    let level = levels[r]
+                    levelPoolers[level].poolOne(channelsLastFeatures: features[level], box: boxes[r], into: base + r * slice)
+                }
+            }
+            initialized = boxes.count * slice
+        }
+        return Tensor(shape: [boxes.count, c, p, p], scalars: scalars)
     }
 
     private func pool(_ features: [Tensor], channels c: Int, boxes: [Box],

@@ -3,25 +3,50 @@ internal import CZooDNNL
 /// A fully connected layer (PyTorch `Linear`, `y = x W^T + b`) as one oneDNN sgemm over all rows,
 /// with optional ReLU.
 ///
-/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`.
+/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. The weight is
+/// kept transposed, `[in, out]`: oneDNN's sgemm runs the box head's 1000 x 12544 x 1024 product
+/// about a fifth faster with both operands untransposed.
 public final class Linear {
-    /// Weight `[out, in]`.
-    public let weight: Tensor
+    /// Weight `W^T`, `[in, out]`.
+    public let weightTransposed: Tensor
     /// Bias `[out]`.
     public let bias: Tensor
     public let relu: Bool
     public let name: String
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    public let inFeatures: Int
+    public let outFeatures: Int
 
-    /// A linear layer with the given parameters.
+    /// Weight `[out, in]` (PyTorch's layout; computed from `weightTransposed`).
+    public var weight: Tensor { Self.transposed(weightTransposed) }
+
+    /// A linear layer with the given parameters (`weight` is `[out, in]`).
     public init(weight: Tensor, bias: Tensor?, relu: Bool = false, name: String = "Linear") {
         precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")
-        self.weight = weight
+        outFeatures = weight.shape[0]
+        inFeatures = weight.shape[1]
+        weightTransposed = Self.transposed(weight)
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
         self.relu = relu
         self.name = name
+    }
+
+    /// `[a, b]` -> `[b, a]`, in cache-sized tiles.
+    static func transposed(_ m: Tensor) -> Tensor {
+        let rows = m.shape[0], cols = m.shape[1], tile = 64
+        var out = [Float](repeating: 0, count: rows * cols)
+        m.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    for c0 in stride(from: 0, to: cols, by: tile) {
+                        for r in r0..<min(r0 + tile, rows) {
+                            for c in c0..<min(c0 + tile, cols) { dst[c * rows + r] = src[r * cols + c] }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [cols, rows], scalars: out)
     }
 
     /// Loads `prefix.weight` (`[out, in]`, `out = -1` takes the file's) and `prefix.bias`.
@@ -38,16 +63,16 @@ public final class Linear {
             throw EngineError.inputShape(layer: name, expected: "[R, \(inFeatures)] (flattened)", actual: input.shape)
         }
         let n = outFeatures, k = inFeatures
-        // Start from the bias in every row, then C = 1 * A * B^T + 1 * C.
+        // Start from the bias in every row, then C = 1 * A * W^T + 1 * C.
         var out = [Float](repeating: 0, count: rows * n)
         for r in 0..<rows { out.replaceSubrange(r * n..<(r + 1) * n, with: bias.scalars) }
         if rows > 0, k > 0 {
             let status = input.withUnsafeBufferPointer { a in
-                weight.withUnsafeBufferPointer { b in
+                weightTransposed.withUnsafeBufferPointer { b in
                     out.withUnsafeMutableBufferPointer { c in
-                        dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")),
+                        dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")),
                                    dnnl_dim_t(rows), dnnl_dim_t(n), dnnl_dim_t(k), 1.0,
-                                   a.baseAddress, dnnl_dim_t(k), b.baseAddress, dnnl_dim_t(k), 1.0,
+                                   a.baseAddress, dnnl_dim_t(k), b.baseAddress, dnnl_dim_t(n), 1.0,
                                    c.baseAddress, dnnl_dim_t(n))
                     }
                 }
