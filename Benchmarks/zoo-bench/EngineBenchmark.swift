@@ -13,6 +13,8 @@ enum EngineBenchmark {
         var warmup = 2
         var models = ["faster", "mask", "keypoint"]
         var algorithm = ConvolutionAlgorithm.winograd
+        /// Print the slowest layers (LayerProfile) after each model.
+        var layers = false
     }
 
     static let zooIDs = ["faster": "137781054", "mask": "137781281", "keypoint": "137781195"]
@@ -30,8 +32,9 @@ enum EngineBenchmark {
                 o.models = m == "all" ? o.models : [m]
             case "--direct": o.algorithm = .direct
             case "--winograd": o.algorithm = .winograd
+            case "--layers": o.layers = true
             default:
-                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct")
+                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --layers")
             }
         }
         let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
@@ -139,6 +142,10 @@ enum EngineBenchmark {
                                   t.backbone, t.rpn, t.boxHead, head, t.postprocess, wall)
                 continue
             }
+            if run == o.warmup, o.layers {
+                LayerProfile.shared.reset()
+                LayerProfile.shared.enabled = true
+            }
             if run > o.warmup {
                 let t = p.times
                 for (i, v) in [t.preprocess, t.backbone, t.rpn, t.boxHead, t.maskHead, t.keypointHead, t.postprocess].enumerated() {
@@ -149,6 +156,16 @@ enum EngineBenchmark {
             last = p
         }
         let med = median(totals)
+        let rss = peakRSSMB()
+        if o.layers {
+            LayerProfile.shared.enabled = false
+            let rows = LayerProfile.shared.report()
+            let total = rows.map(\.seconds).reduce(0, +) / Double(o.runs)
+            print(String(format: "%@: slowest layers, ms per image (%.0f ms of %.0f ms recorded):", model, total * 1e3, med * 1e3))
+            for row in rows.prefix(30) {
+                print(String(format: "  %8.1f  %3dx  %@", row.seconds / Double(o.runs) * 1e3, row.calls / o.runs, row.name))
+            }
+        }
         let start2 = Date()
         let second = try GeneralizedRCNN(config: config, weights: weights, algorithm: o.algorithm)
         let build2 = Date().timeIntervalSince(start2)
@@ -164,7 +181,7 @@ enum EngineBenchmark {
         print(String(format: "| %@ | %.2f + %.2f / %.2f + %.2f | %@ | %@ | %@ | %@ | %@ | %@ | %.3f (%.3f-%.3f) | %d / %d | %.0f | %.1f | %.0f%% | %.0f |",
                      model, build, max(first - med, 0), build2, max(firstCached - med, 0), cells[0], cells[1], cells[2], cells[3], headCell, cells[6],
                      med, totals.min() ?? 0, totals.max() ?? 0, proposals, detections, gflop, achieved,
-                     100 * achieved / ceiling, peakRSSMB()))
+                     100 * achieved / ceiling, rss))
         return firstRow
     }
 

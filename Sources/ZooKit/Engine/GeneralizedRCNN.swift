@@ -130,32 +130,33 @@ public final class GeneralizedRCNN {
                                sizeDivisibility: backbone.sizeDivisibility)
         times.preprocess = clock.lap()
 
-        // The levels stay in oneDNN's blocked layout for the RPN; the three ROI poolers share one
-        // channels-last copy of each level they read.
+        // The levels stay in oneDNN's blocked layout for the RPN and the ROI poolers.
         let blockedFeatures = try backbone.forwardBlocked(input.tensor)
-        let roiMaps = try roiFeatures.map {
-            try Self.feature($0, in: blockedFeatures).channelsLastTensor(context: "FPN level \($0)")
-        }
+        let roiMaps = try roiFeatures.map { try Self.feature($0, in: blockedFeatures) }
         times.backbone = clock.lap()
 
         let proposals = try proposals(features: blockedFeatures, imageHeight: input.resizedHeight,
                                       imageWidth: input.resizedWidth)
         times.rpn = clock.lap()
 
-        let pooled = boxPooler(channelsLastFeatures: roiMaps, boxes: proposals.boxes)
-        let (classLogits, boxDeltas) = try boxPredictor.forward(try boxHead.forward(pooled))
-        let detections = fastRCNNInference(
+        let profile = LayerProfile.shared
+        let pooled = try profile.measure("box_pooler") { try boxPooler(blockedFeatures: roiMaps, boxes: proposals.boxes) }
+        let boxFeatures = try profile.measure("box_head fc1, fc2") { try boxHead.forward(pooled) }
+        let (classLogits, boxDeltas) = try profile.measure("box_predictor") { try boxPredictor.forward(boxFeatures) }
+        let detections = profile.measure("fast_rcnn_inference") { fastRCNNInference(
             classLogits: classLogits, boxDeltas: boxDeltas, proposals: proposals.boxes, box2box: roiBox2Box,
             imageHeight: input.resizedHeight, imageWidth: input.resizedWidth,
             scoreThreshold: m.roiHeads.scoreThreshTest, nmsThreshold: m.roiHeads.nmsThreshTest,
-            topK: config.test.detectionsPerImage)
+            topK: config.test.detectionsPerImage) }
         times.boxHead = clock.lap()
 
         // mask_rcnn_inference: the predicted class's channel, sigmoid; pasted after postprocess.
         var maskProbs: Tensor?
         if let maskHead, let maskPooler, !detections.boxes.isEmpty {
-            let logits = try maskHead.forwardPredictedClass(maskPooler(channelsLastFeatures: roiMaps, boxes: detections.boxes),
-                                                            classes: detections.classes)
+            let maskPooled = try profile.measure("mask_pooler") { try maskPooler(blockedFeatures: roiMaps, boxes: detections.boxes) }
+            let logits = try profile.measure("mask_head (all)") {
+                try maskHead.forwardPredictedClass(maskPooled, classes: detections.classes)
+            }
             maskProbs = maskProbabilities(fromLogits: logits)
         }
         times.maskHead = clock.lap()
@@ -165,8 +166,11 @@ public final class GeneralizedRCNN {
             if detections.boxes.isEmpty {
                 keypoints = []
             } else {
-                let heatmaps = try keypointHead.forward(keypointPooler(channelsLastFeatures: roiMaps, boxes: detections.boxes))
-                keypoints = heatmapsToKeypoints(heatmaps, boxes: detections.boxes)
+                let keypointPooled = try profile.measure("keypoint_pooler") {
+                    try keypointPooler(blockedFeatures: roiMaps, boxes: detections.boxes)
+                }
+                let heatmaps = try profile.measure("keypoint_head (all)") { try keypointHead.forward(keypointPooled) }
+                keypoints = profile.measure("heatmaps_to_keypoints") { heatmapsToKeypoints(heatmaps, boxes: detections.boxes) }
             }
         }
         times.keypointHead = clock.lap()
@@ -184,7 +188,9 @@ public final class GeneralizedRCNN {
         }
         if let maskProbs {
             let keptProbs = Self.rows(maskProbs, kept)
-            let masks = pasteMasksInImage(keptProbs, boxes: scaledBoxes, imageHeight: image.height, imageWidth: image.width)
+            let masks = profile.measure("paste_masks_in_image") {
+                pasteMasksInImage(keptProbs, boxes: scaledBoxes, imageHeight: image.height, imageWidth: image.width)
+            }
             for i in results.indices { results[i].mask = masks[i] }
         }
         times.postprocess = clock.lap()
@@ -200,11 +206,11 @@ public final class GeneralizedRCNN {
         let maps = try rpnFeatures.map { try Self.feature($0, in: features) }
         let (objectness, deltas) = try rpnHead.forward(maps)
         let anchors = anchorGenerator.gridAnchors(featureSizes: maps.map { (height: $0.shape[2], width: $0.shape[3]) })
-        return findTopRPNProposals(
+        return LayerProfile.shared.measure("find_top_rpn_proposals") { findTopRPNProposals(
             objectnessLogits: objectness, anchorDeltas: deltas, anchors: anchors, box2box: rpnBox2Box,
             imageHeight: imageHeight, imageWidth: imageWidth, preNMSTopK: config.model.rpn.preNMSTopKTest,
             postNMSTopK: config.model.rpn.postNMSTopKTest, nmsThreshold: config.model.rpn.nmsThresh,
-            minBoxSize: Float(config.model.proposalGenerator.minSize))
+            minBoxSize: Float(config.model.proposalGenerator.minSize)) }
     }
 
     /// `[N, K, M, M]` mask logits -> `[N, M, M]` of each detection's class (channel 0 when

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Non-maximum suppression with torchvision's semantics (`torchvision/csrc/ops/cpu/nms_kernel.cpp`
 /// and `torchvision.ops.boxes.batched_nms`, which detectron2's `batched_nms` calls).
 
@@ -67,10 +69,16 @@ public func batchedNMS(boxes: [Box], scores: [Float], groups: [Int], iouThreshol
         var keepMask = [Bool](repeating: false, count: boxes.count)
         var members: [Int: [Int]] = [:]
         for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
-        for (_, indices) in members {
-            let kept = nms(boxes: indices.map { boxes[$0] }, scores: indices.map { scores[$0] },
-                           iouThreshold: iouThreshold)
-            for k in kept { keepMask[indices[k]] = true }
+        // Groups are independent and each writes only its own members' flags: shared out to the cores.
+        let groupMembers = Array(members.values)
+        keepMask.withUnsafeMutableBufferPointer { mask in
+            guard let flags = mask.baseAddress else { return }
+            DispatchQueue.concurrentPerform(iterations: groupMembers.count) { g in
+                let indices = groupMembers[g]
+                let kept = nms(boxes: indices.map { boxes[$0] }, scores: indices.map { scores[$0] },
+                               iouThreshold: iouThreshold)
+                for k in kept { flags[indices[k]] = true }
+            }
         }
         let keptIndices = keepMask.indices.filter { keepMask[$0] }
         let order = stableOrderDescending(keptIndices.map { scores[$0] })

@@ -74,6 +74,41 @@ public struct ROIAlign: Sendable, Equatable {
         }
     }
 
+    /// Pools one box from a `[1, C, H, W]` map in oneDNN's `nChw16c` layout (`base` is channel
+    /// block 0, pixel (0, 0)) into `output` (`[C, P, P]`): the channels-last loop with the channels
+    /// read in blocks of 16, the same sums in the same order.
+    func poolOne(blocked base: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, box: Box,
+                 into output: UnsafeMutablePointer<Float>) {
+        let bins = outputSize * outputSize
+        guard h > 0, w > 0, c > 0 else {
+            output.initialize(repeating: 0, count: c * bins)
+            return
+        }
+        let taps = samplingTaps(box: box, height: h, width: w)
+        let lanes = 16, blocks = (c + lanes - 1) / lanes, blockStride = h * w * lanes
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: blocks * lanes)
+        defer { acc.deallocate() }
+        taps.taps.withUnsafeBufferPointer { tp in
+            var t = 0
+            for bin in 0..<bins {
+                acc.initialize(repeating: 0, count: blocks * lanes)
+                for _ in 0..<taps.samplesPerBin {
+                    let k = tp[t]
+                    let w1 = k.w1, w2 = k.w2, w3 = k.w3, w4 = k.w4
+                    for b in 0..<blocks {
+                        let block = base + b * blockStride
+                        let v1 = block + k.p1 * lanes, v2 = block + k.p2 * lanes
+                        let v3 = block + k.p3 * lanes, v4 = block + k.p4 * lanes
+                        let a = acc + b * lanes
+                        for l in 0..<lanes { a[l] += w1 * v1[l] + w2 * v2[l] + w3 * v3[l] + w4 * v4[l] }
+                    }
+                    t += 1
+                }
+                for ch in 0..<c { output[ch * bins + bin] = acc[ch] / taps.count }
+            }
+        }
+    }
+
     /// The pooling loops over `source` (`[N, C, H, W]`, or `[N, H, W, C]` when `channelsLast`).
     private func pool(_ source: Tensor, n: Int, c: Int, h: Int, w: Int, boxes: [Box], batchIndices: [Int]?,
                       channelsLast: Bool) -> Tensor {

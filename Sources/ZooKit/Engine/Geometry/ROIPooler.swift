@@ -61,6 +61,37 @@ public struct ROIPooler: Sendable, Equatable {
 
     /// The same from maps already transposed to `[1, H_l, W_l, C]` (shared by the box, mask and
     /// keypoint poolers); equal results.
+    /// The same from the FPN's levels as they come out of oneDNN (`[1, C, H_l, W_l]` in `nChw16c`),
+    /// with no transposed copies; equal results.
+    func callAsFunction(blockedFeatures features: [DNNLTensor], boxes: [Box]) throws -> Tensor {
+        precondition(features.count == levelPoolers.count,
+                     "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
+        let c = features.first?.shape[1] ?? 0, p = levelPoolers[0].outputSize
+        var maps: [(pointer: UnsafePointer<Float>, height: Int, width: Int)] = []
+        for f in features {
+            guard f.isBlocked, f.shape[0] == 1, f.shape[1] == c, let pointer = f.pointer else {
+                throw EngineError.inputShape(layer: "ROIPooler", expected: "[1, \(c), H, W] in nChw16c", actual: f.shape)
+            }
+            maps.append((UnsafePointer(pointer), f.shape[2], f.shape[3]))
+        }
+        let slice = c * p * p
+        guard !boxes.isEmpty, slice > 0 else { return Tensor(shape: [boxes.count, c, p, p]) }
+        let levels = levelPoolers.count == 1 ? [Int](repeating: 0, count: boxes.count) : assignLevels(boxes)
+        let scalars = withExtendedLifetime(features) {
+            [Float](unsafeUninitializedCapacity: boxes.count * slice) { buffer, initialized in
+                if let base = buffer.baseAddress {
+                    DispatchQueue.concurrentPerform(iterations: boxes.count) { r in
+                        let level = levels[r], map = maps[level]
+                        levelPoolers[level].poolOne(blocked: map.pointer, channels: c, height: map.height, width: map.width,
+                                                    box: boxes[r], into: base + r * slice)
+                    }
+                }
+                initialized = boxes.count * slice
+            }
+        }
+        return Tensor(shape: [boxes.count, c, p, p], scalars: scalars)
+    }
+
     func callAsFunction(channelsLastFeatures features: [Tensor], boxes: [Box]) -> Tensor {
         precondition(features.count == levelPoolers.count,
                      "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")

@@ -114,7 +114,7 @@ extension Conv2d {
             output = try DNNLTensor(shape: plan.outputShape, desc: plan.outputDesc, context: "Conv2d \(name) output")
         }
         guard output.shape.reduce(1, *) > 0 else { return output }
-        try plan.run(input, output, ctx: ctx)
+        try LayerProfile.shared.measure("\(name) \(input.shape)") { try plan.run(input, output, ctx: ctx) }
         return output
     }
 }

@@ -60,7 +60,7 @@ final class DNNLTensor {
     func reordered(to tag: dnnl_format_tag_t, context: @autoclosure () -> String) throws -> DNNLTensor {
         let ctx = try DNNLContext.get()
         let out = try DNNLTensor(shape: shape, desc: DNNL.desc(shape, tag, context: context()), context: context())
-        try DNNL.reorder(memory, out.memory, ctx, context: context())
+        try LayerProfile.shared.measure("reorder: " + context()) { try DNNL.reorder(memory, out.memory, ctx, context: context()) }
         return out
     }
 
@@ -91,7 +91,9 @@ final class DNNLTensor {
             do {
                 if let base = buf.baseAddress {
                     let dst = try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
-                    try DNNL.reorder(memory, dst, ctx, context: context())
+                    try LayerProfile.shared.measure("reorder to Tensor: " + context()) {
+                        try DNNL.reorder(memory, dst, ctx, context: context())
+                    }
                     initialized = count
                     return
                 }

@@ -129,4 +129,20 @@ struct ROIAlignTests {
             #expect(Array(out.scalars[(r * 8 * 49)..<((r + 1) * 8 * 49)]) == single.scalars)
         }
     }
+
+    @Test("ROIPooler on nChw16c levels and on channels-last copies equals the planar pooler exactly", arguments: [8, 20, 32])
+    func blockedAndChannelsLastPoolers(channels: Int) throws {
+        var rng = SeededRandom(seed: 6)
+        let features = [(40, 48), (20, 24), (10, 12), (5, 6)].map { Self.randomFeatures(channels, $0.0, $0.1, using: &rng) }
+        let pooler = ROIPooler(outputSize: 7, scales: [1.0 / 4, 1.0 / 8, 1.0 / 16, 1.0 / 32], samplingRatio: 0, aligned: true)
+        let boxes = [Box(x0: 3, y0: 4, x1: 30, y1: 40), Box(x0: 0, y0: 0, x1: 180, y1: 150), Box(x0: 7, y0: 7, x1: 7, y1: 7),
+                     Box(x0: 10, y0: 20, x1: 90, y1: 100), Box(x0: 5, y0: 5, x1: 190, y1: 160), Box(x0: -20, y0: 150, x1: 60, y1: 300)]
+        let want = pooler(features, boxes: boxes)
+        let blocked = try features.map { try DNNLTensor(plain: $0, context: "test").blocked(context: "test") }
+        #expect(blocked.allSatisfy { $0.isBlocked })
+        let fromBlocked = try pooler(blockedFeatures: blocked, boxes: boxes)
+        #expect(fromBlocked.scalars == want.scalars)
+        let channelsLast = features.map { ROIAlign.channelsLast($0) }
+        #expect(pooler(channelsLastFeatures: channelsLast, boxes: boxes).scalars == want.scalars)
+    }
 }
