@@ -96,11 +96,15 @@ public struct ROIAlign: Sendable, Equatable {
                     let k = tp[t]
                     let w1 = k.w1, w2 = k.w2, w3 = k.w3, w4 = k.w4
                     for b in 0..<blocks {
-                        let block = base + b * blockStride
-                        let v1 = block + k.p1 * lanes, v2 = block + k.p2 * lanes
-                        let v3 = block + k.p3 * lanes, v4 = block + k.p4 * lanes
-                        let a = acc + b * lanes
-                        for l in 0..<lanes { a[l] += w1 * v1[l] + w2 * v2[l] + w3 * v3[l] + w4 * v4[l] }
+                        let block = UnsafeRawPointer(base + b * blockStride)
+                        let v1 = block.loadUnaligned(fromByteOffset: k.p1 * lanes * 4, as: SIMD16<Float>.self)
+                        let v2 = block.loadUnaligned(fromByteOffset: k.p2 * lanes * 4, as: SIMD16<Float>.self)
+                        let v3 = block.loadUnaligned(fromByteOffset: k.p3 * lanes * 4, as: SIMD16<Float>.self)
+                        let v4 = block.loadUnaligned(fromByteOffset: k.p4 * lanes * 4, as: SIMD16<Float>.self)
+                        let a = UnsafeMutableRawPointer(acc + b * lanes)
+                        // Per lane the same operations, in the same order, as the channels-last loop.
+                        let sum = a.loadUnaligned(as: SIMD16<Float>.self) + (w1 * v1 + w2 * v2 + w3 * v3 + w4 * v4)
+                        a.storeBytes(of: sum, as: SIMD16<Float>.self)
                     }
                     t += 1
                 }
