@@ -1,12 +1,14 @@
 import Foundation
 import ZooKit
 
-/// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--winograd|--direct]`:
+/// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--winograd|--direct] [--layers]`:
 /// `GeneralizedRCNN.predict` end to end for the full-size R50-FPN Faster/Mask/Keypoint R-CNN, built
 /// from the index entries' inference settings (zoo ids 137781054, 137781281, 137781195) with
 /// deterministic random weights, `SCORE_THRESH_TEST` 0 so 100 detections reach the mask/keypoint
 /// head, on a fixed synthetic 640x480 image (resized to 800x1067, padded to 800x1088); plus one
-/// 256->256 3x3 convolution at 200x336 as the machine's ceiling.
+/// 256->256 3x3 convolution at 200x336 as the machine's ceiling. Start-up is reported cold (empty
+/// Winograd weight cache, a temporary folder) and cached (a second model from the same weights);
+/// `--layers` prints the slowest layers (`LayerProfile`).
 enum EngineBenchmark {
     struct Options {
         var runs = 7
