@@ -122,6 +122,7 @@ public final class GeneralizedRCNN {
     public func predict(_ image: Image8) throws -> Prediction {
         predictLock.lock()
         defer { predictLock.unlock() }
+        DNNLBufferPool.shared.startImage()
         var times = StageTimes()
         var clock = StageClock()
         let m = config.model

@@ -228,13 +228,16 @@ final class DNNLMemory {
 
 /// Freed activation buffers kept for the next image, keyed by size: each `predict` allocates the
 /// same sizes again, and fresh multi-megabyte allocations cost page faults and zeroing by the
-/// kernel (about a tenth of a run). Holds at most `limit` bytes; the rest is freed.
+/// kernel (about a tenth of a run). Holds at most `limit` bytes (the oldest are freed beyond it),
+/// and `startImage` frees buffers that a whole image went by without using (another image size,
+/// another model, the benchmark's ceiling measurement), so they do not raise the peak memory.
 final class DNNLBufferPool: @unchecked Sendable {
     static let shared = DNNLBufferPool()
     private let lock = NSLock()
-    /// Free buffers, oldest first.
-    private var free: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
+    /// Free buffers, oldest first, with the image during which each was returned.
+    private var free: [(pointer: UnsafeMutableRawPointer, size: Int, image: Int)] = []
     private var held = 0
+    private var image = 0
     /// Bytes kept at most; the oldest buffers are freed beyond it (enough for the backbone's
     /// largest activations to be reused from block to block without holding a whole image's worth).
     let limit = 256 << 20
@@ -262,13 +265,34 @@ final class DNNLBufferPool: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        free.append((pointer, size))
+        free.append((pointer, size, image))
         held += size
         while held > limit, !free.isEmpty {
             let old = free.removeFirst()
             held -= old.size
             old.pointer.deallocate()
         }
+    }
+
+    /// Marks the start of an image: buffers returned before the previous image started and not
+    /// taken since are freed.
+    func startImage() {
+        lock.lock()
+        defer { lock.unlock() }
+        image += 1
+        free.removeAll { entry in
+            guard entry.image < image - 1 else { return false }
+            held -= entry.size
+            entry.pointer.deallocate()
+            return true
+        }
+    }
+
+    /// Bytes held for reuse (tests).
+    var heldBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return held
     }
 }
 

@@ -160,3 +160,25 @@ struct WinogradWeightCacheTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }.count == 2)
     }
 }
+
+@Suite("Activation buffer pool")
+struct BufferPoolTests {
+    @Test("A buffer no image used is freed at the next image's start; one in use stays")
+    func staleBuffersFreed() {
+        let pool = DNNLBufferPool()
+        let size = 1 << 20
+        pool.give(pool.take(size), size)            // returned during image 0
+        pool.give(pool.take(2 * size), 2 * size)
+        #expect(pool.heldBytes == 3 * size)
+        pool.startImage()                           // image 1: image 0's buffers may still be wanted
+        #expect(pool.heldBytes == 3 * size)
+        let reused = pool.take(size)                // image 1 reuses one of them
+        #expect(pool.heldBytes == 2 * size)
+        pool.give(reused, size)
+        pool.startImage()                           // image 2: the 2 MiB buffer went unused through image 1
+        #expect(pool.heldBytes == size)
+        pool.startImage()
+        pool.startImage()
+        #expect(pool.heldBytes == 0)
+    }
+}
