@@ -31,22 +31,38 @@ public final class Linear {
         self.name = name
     }
 
-    /// `[a, b]` -> `[b, a]`, in cache-sized tiles.
+    /// `[a, b]` -> `[b, a]`: one oneDNN reorder (layout `ab` to `ba`), else a tiled loop.
     static func transposed(_ m: Tensor) -> Tensor {
-        let rows = m.shape[0], cols = m.shape[1], tile = 64
-        var out = [Float](repeating: 0, count: rows * cols)
-        m.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for r0 in stride(from: 0, to: rows, by: tile) {
-                    for c0 in stride(from: 0, to: cols, by: tile) {
-                        for r in r0..<min(r0 + tile, rows) {
-                            for c in c0..<min(c0 + tile, cols) { dst[c * rows + r] = src[r * cols + c] }
+        let rows = m.shape[0], cols = m.shape[1], count = rows * cols
+        guard count > 0 else { return Tensor(shape: [cols, rows]) }
+        var reordered = false
+        let scalars = [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+            guard let out = dst.baseAddress else { return }
+            reordered = (try? m.withUnsafeBufferPointer { src -> Bool in
+                guard let input = src.baseAddress else { return false }
+                let ctx = try DNNLContext.get()
+                let from = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ab, context: "Linear transpose"), ctx,
+                                          pointer: UnsafeMutableRawPointer(mutating: input), context: "Linear transpose")
+                let to = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ba, context: "Linear transpose"), ctx,
+                                        pointer: UnsafeMutableRawPointer(out), context: "Linear transpose")
+                try DNNL.reorder(from, to, ctx, context: "Linear transpose")
+                return true
+            }) ?? false
+            if !reordered {
+                m.withUnsafeBufferPointer { src in
+                    let tile = 64
+                    for r0 in stride(from: 0, to: rows, by: tile) {
+                        for c0 in stride(from: 0, to: cols, by: tile) {
+                            for r in r0..<min(r0 + tile, rows) {
+                                for c in c0..<min(c0 + tile, cols) { (out + c * rows + r).initialize(to: src[r * cols + c]) }
+                            }
                         }
                     }
                 }
             }
+            initialized = count
         }
-        return Tensor(shape: [cols, rows], scalars: out)
+        return Tensor(shape: [cols, rows], scalars: scalars)
     }
 
     /// Loads `prefix.weight` (`[out, in]`, `out = -1` takes the file's) and `prefix.bias`.
