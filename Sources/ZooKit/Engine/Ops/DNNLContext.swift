@@ -78,9 +78,9 @@ final class DNNLPrimitiveDesc {
 ///
 /// Every primitive descriptor zoo creates asks for `dnnl_scratchpad_mode_user` (`DNNL.attr`):
 /// in the library's default mode, some implementations (the Winograd convolution among them)
-/// use a *thread-local* global scratchpad sized when the primitive was created, so a primitive
-/// created on one thread and run on another reads a null or too small buffer (a crash inside the
-/// JIT kernel, or wrong values).
+/// use a *thread-local* global scratchpad, sized by the primitives created on the executing thread,
+/// so a primitive run on a thread that created none (or only smaller ones) reads a null or too
+/// small buffer (a crash inside the JIT kernel, or wrong values).
 final class DNNLPrimitive {
     let handle: dnnl_primitive_t
     /// What the primitive needs as scratchpad (zero bytes when nothing).
@@ -127,47 +127,20 @@ final class DNNLPrimitive {
     }
 }
 
-/// Scratchpad buffers lent to one primitive execution at a time. Executions are mostly one
-/// after another, so this usually holds one buffer, grown to the largest scratchpad seen.
-final class DNNLScratchpadPool: @unchecked Sendable {
-    static let shared = DNNLScratchpadPool()
-    private let lock = NSLock()
-    private var free: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
-
-    /// A 64-byte aligned buffer of at least `size` bytes, for the caller alone until `give`.
-    func take(_ size: Int) -> (pointer: UnsafeMutableRawPointer, size: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let i = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
-            return free.remove(at: i)
-        }
-        if let i = free.indices.min(by: { free[$0].size < free[$1].size }) {
-            free.remove(at: i).pointer.deallocate()
-        }
-        return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
-    }
-
-    /// Returns a buffer from `take`.
-    func give(_ buffer: (pointer: UnsafeMutableRawPointer, size: Int)) {
-        lock.lock()
-        defer { lock.unlock() }
-        free.append(buffer)
-    }
-}
-
-/// Owns a oneDNN memory object; `buffer` (if any) is memory this object allocated and frees.
+/// Owns a oneDNN memory object and the storage it allocated (returned to `DNNLBufferPool`).
 final class DNNLMemory {
     let handle: dnnl_memory_t
     private let owned: UnsafeMutableRawPointer?
     private let ownedSize: Int
-    /// A file mapping the memory points into.
-    private var keepAlive: Data?
+    /// Storage the memory points into that this object keeps alive (a memory-mapped file).
+    private let keepAlive: Data?
     var desc: dnnl_memory_desc_t
 
-    /// Memory for `desc` over caller storage `pointer` (not owned), or self-allocated when
-    /// `pointer` is nil and `allocate` is true, or with no storage yet (`setData` before use).
+    /// Memory for `desc` over caller storage `pointer` (not owned; `keepAlive` holds it, if given),
+    /// or self-allocated when `pointer` is nil and `allocate` is true, or with no storage yet
+    /// (`setData` before use).
     init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, pointer: UnsafeMutableRawPointer?, allocate: Bool = true,
-         context: @autoclosure () -> String) throws {
+         keepAlive: Data? = nil, context: @autoclosure () -> String) throws {
         var d = desc
         var owned: UnsafeMutableRawPointer? = nil
         var data = pointer
@@ -186,27 +159,7 @@ final class DNNLMemory {
         self.handle = mem
         self.owned = owned
         self.ownedSize = ownedSize
-        self.desc = desc
-    }
-
-    /// Memory for `desc` over `mapped` from byte `offset` (a memory-mapped file, kept alive by
-    /// this object; oneDNN only reads it).
-    init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, mapped: Data, offset: Int, context: @autoclosure () -> String) throws {
-        var d = desc
-        let size = dnnl_memory_desc_get_size(&d)
-        guard offset >= 0, mapped.count >= offset + size,
-              let base = mapped.withUnsafeBytes({ $0.baseAddress }) else {
-            throw EngineError.dnnl(call: "dnnl_memory_create", status: -1, context: context() + " (mapping too small)")
-        }
-        var mem: dnnl_memory_t?
-        let status = dnnl_memory_create(&mem, &d, ctx.engine, UnsafeMutableRawPointer(mutating: base + offset))
-        guard status == dnnl_success, let mem else {
-            throw EngineError.dnnl(call: "dnnl_memory_create", status: Int(status.rawValue), context: context())
-        }
-        handle = mem
-        owned = nil
-        ownedSize = 0
-        keepAlive = mapped
+        self.keepAlive = keepAlive
         self.desc = desc
     }
 
@@ -223,96 +176,6 @@ final class DNNLMemory {
     var byteCount: Int {
         var d = desc
         return dnnl_memory_desc_get_size(&d)
-    }
-}
-
-/// Freed activation buffers kept for the next image, keyed by size: each `predict` allocates the
-/// same sizes again, and fresh multi-megabyte allocations cost page faults and zeroing by the
-/// kernel (about a tenth of a run). Holds at most `limit` bytes (the oldest are freed beyond it),
-/// and `startImage` frees buffers that a whole image went by without using (another image size,
-/// another model, the benchmark's ceiling measurement), so they do not raise the peak memory.
-final class DNNLBufferPool: @unchecked Sendable {
-    static let shared = DNNLBufferPool()
-    private let lock = NSLock()
-    /// Free buffers, oldest first, with the image during which each was returned.
-    private var free: [(pointer: UnsafeMutableRawPointer, size: Int, image: Int)] = []
-    private var held = 0
-    private var image = 0
-    /// Bytes kept at most; the oldest buffers are freed beyond it (enough for the backbone's
-    /// largest activations to be reused from block to block without holding a whole image's worth).
-    /// 128 MiB rather than 256: Keypoint R-CNN's peak RSS fell by ~100 MB (1715-1746 -> 1625-1637 MB
-    /// in `zoo-bench engine`) for at most a few percent more page faults.
-    let limit = 128 << 20
-    /// Buffers below this size come from the allocator directly.
-    let minimumSize = 1 << 16
-
-    /// A 64-byte aligned buffer of `size` bytes (contents undefined).
-    func take(_ size: Int) -> UnsafeMutableRawPointer {
-        if size >= minimumSize {
-            lock.lock()
-            defer { lock.unlock() }
-            if let i = free.lastIndex(where: { $0.size == size }) {
-                held -= size
-                return free.remove(at: i).pointer
-            }
-        }
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-    }
-
-    /// Returns a buffer from `take(size)`.
-    func give(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
-        guard size >= minimumSize, size <= limit else {
-            pointer.deallocate()
-            return
-        }
-        lock.lock()
-        defer { lock.unlock() }
-        free.append((pointer, size, image))
-        held += size
-        while held > limit, !free.isEmpty {
-            let old = free.removeFirst()
-            held -= old.size
-            old.pointer.deallocate()
-        }
-    }
-
-    /// Marks the start of an image: buffers returned before the previous image started and not
-    /// taken since are freed.
-    func startImage() {
-        lock.lock()
-        defer { lock.unlock() }
-        image += 1
-        free.removeAll { entry in
-            guard entry.image < image - 1 else { return false }
-            held -= entry.size
-            entry.pointer.deallocate()
-            return true
-        }
-    }
-
-    /// Bytes held for reuse (tests).
-    var heldBytes: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return held
-    }
-}
-
-/// Two growable, 64-byte aligned buffers shared by every convolution for the blocked copies of
-/// its input and output, so a plan keeps no activation-sized memory of its own. Use under `lock`.
-final class DNNLScratch: @unchecked Sendable {
-    static let shared = DNNLScratch()
-    let lock = NSLock()
-    private var buffers: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
-
-    /// Buffer `index` (0 or 1) with at least `size` bytes.
-    func buffer(_ index: Int, size: Int) -> UnsafeMutableRawPointer {
-        while buffers.count <= index { buffers.append((UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64), 64)) }
-        if buffers[index].size < size {
-            buffers[index].pointer.deallocate()
-            buffers[index] = (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
-        }
-        return buffers[index].pointer
     }
 }
 
@@ -389,46 +252,5 @@ final class DNNLReorder {
     func run(_ ctx: DNNLContext) throws {
         try primitive.execute([dnnl_exec_arg_t(arg: DNNLArg.src, memory: from.handle),
                                dnnl_exec_arg_t(arg: DNNLArg.dst, memory: to.handle)], on: ctx, context: context)
-    }
-}
-
-/// Time spent per layer, when enabled (`zoo-bench engine --layers`): for finding where an image's
-/// time goes. Off by default; recording takes a lock per layer call.
-public final class LayerProfile: @unchecked Sendable {
-    public static let shared = LayerProfile()
-    private let lock = NSLock()
-    private var seconds: [String: Double] = [:]
-    private var calls: [String: Int] = [:]
-    /// Whether layers record their times.
-    public var enabled = false
-
-    /// Runs `body`, adding its time to `name` when enabled.
-    @inline(__always)
-    func measure<T>(_ name: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
-        guard enabled else { return try body() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let result = try body()
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let key = name()
-        lock.lock()
-        seconds[key, default: 0] += elapsed
-        calls[key, default: 0] += 1
-        lock.unlock()
-        return result
-    }
-
-    /// Recorded layers, slowest first: name, total seconds, calls.
-    public func report() -> [(name: String, seconds: Double, calls: Int)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return seconds.map { ($0.key, $0.value, calls[$0.key] ?? 0) }.sorted { $0.seconds > $1.seconds }
-    }
-
-    /// Forgets what was recorded.
-    public func reset() {
-        lock.lock()
-        seconds = [:]
-        calls = [:]
-        lock.unlock()
     }
 }

@@ -90,13 +90,16 @@ final class DNNLConvPlan {
     /// the residual when the plan sums.
     func run(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, sum: Bool, ctx: DNNLContext) throws {
         guard let inBase = input.baseAddress, let outBase = output.baseAddress else { return }
-        // The blocked copies live in the shared scratch buffers, so runs are serialised process-wide
-        // (oneDNN parallelises inside each primitive).
-        let scratch = DNNLScratch.shared
-        scratch.lock.lock()
-        defer { scratch.lock.unlock() }
-        if let innerSrc { try innerSrc.setData(scratch.buffer(0, size: innerSrc.byteCount), context: context) }
-        if let innerDst { try innerDst.setData(scratch.buffer(1, size: innerDst.byteCount), context: context) }
+        // The blocked copies live in buffers borrowed for this run (the caller serialises runs of one plan).
+        let pool = DNNLScratchpadPool.shared
+        let srcBuffer = innerSrc.map { pool.take($0.byteCount) }
+        let dstBuffer = innerDst.map { pool.take($0.byteCount) }
+        defer {
+            if let srcBuffer { pool.give(srcBuffer) }
+            if let dstBuffer { pool.give(dstBuffer) }
+        }
+        if let innerSrc, let srcBuffer { try innerSrc.setData(srcBuffer.pointer, context: context) }
+        if let innerDst, let dstBuffer { try innerDst.setData(dstBuffer.pointer, context: context) }
         try userSrc.setData(UnsafeMutableRawPointer(mutating: inBase), context: context)
         try userDst.setData(UnsafeMutableRawPointer(outBase), context: context)
         let src = innerSrc ?? userSrc

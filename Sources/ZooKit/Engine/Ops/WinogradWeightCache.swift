@@ -83,8 +83,9 @@ public final class WinogradWeightCache: @unchecked Sendable {
             withUnsafeMutableBytes(of: &stored) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[24..<(24 + descSize)])) }
             return DNNL.equal(stored, desc)
         }
-        guard valid else { return nil }
-        return try? DNNLMemory(desc, ctx, mapped: data, offset: Self.headerSize, context: "Winograd weights \(file.path)")
+        guard valid, let base = data.withUnsafeBytes({ $0.baseAddress }) else { return nil }
+        return try? DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(mutating: base + Self.headerSize),
+                               keepAlive: data, context: "Winograd weights \(file.path)")
     }
 
     private func store(_ memory: DNNLMemory, desc: dnnl_memory_desc_t, to file: URL) -> Bool {
