@@ -45,22 +45,8 @@ public struct ROIAlign: Sendable, Equatable {
                     batchIndices: batchIndices, channelsLast: channelsLast)
     }
 
-    /// Pools from a map already transposed to `[N, H, W, C]` (as `channelsLast` would), so several
-    /// poolers can share one transpose. Returns `[R, C, P, P]`, equal to `callAsFunction`'s.
-    func callAsFunction(channelsLastFeatures features: Tensor, boxes: [Box], batchIndices: [Int]? = nil) -> Tensor {
-        precondition(features.rank == 4, "ROIAlign: features must be [N, H, W, C], got \(features.shape)")
-        precondition(batchIndices == nil || batchIndices?.count == boxes.count,
-                     "ROIAlign: \(batchIndices?.count ?? 0) batch indices for \(boxes.count) boxes")
-        let n = features.shape[0], h = features.shape[1], w = features.shape[2], c = features.shape[3]
-        if let batchIndices {
-            for b in batchIndices { precondition(b >= 0 && b < n, "ROIAlign: batch index \(b) outside \(n) images") }
-        }
-        guard !boxes.isEmpty, c > 0, h > 0, w > 0 else { return Tensor(shape: [boxes.count, c, outputSize, outputSize]) }
-        return pool(features, n: n, c: c, h: h, w: w, boxes: boxes, batchIndices: batchIndices, channelsLast: true)
-    }
-
     /// Pools one box (of image 0) from a `[N, H, W, C]` map into `output` (`C * P * P` values,
-    /// `[C, P, P]`), as `callAsFunction(channelsLastFeatures:boxes:)` does for each box.
+    /// `[C, P, P]`), as `forward(_:boxes:batchIndices:channelsLast: true)` does for each box.
     func poolOne(channelsLastFeatures features: Tensor, box: Box, into output: UnsafeMutablePointer<Float>) {
         let h = features.shape[1], w = features.shape[2], c = features.shape[3], bins = outputSize * outputSize
         guard h > 0, w > 0, c > 0 else {

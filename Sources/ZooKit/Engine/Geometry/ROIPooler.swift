@@ -59,14 +59,12 @@ public struct ROIPooler: Sendable, Equatable {
         pool(features, channels: features.first?.shape[1] ?? 0, boxes: boxes) { $0($1, boxes: $2) }
     }
 
-    /// The same from maps already transposed to `[1, H_l, W_l, C]` (shared by the box, mask and
-    /// keypoint poolers); equal results.
     /// The same from the FPN's levels as they come out of oneDNN (`[1, C, H_l, W_l]` in `nChw16c`),
     /// with no transposed copies; equal results.
     func callAsFunction(blockedFeatures features: [DNNLTensor], boxes: [Box]) throws -> Tensor {
         precondition(features.count == levelPoolers.count,
                      "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
-        let c = features.first?.shape[1] ?? 0, p = levelPoolers[0].outputSize
+        let c = features.first?.shape[1] ?? 0
         var maps: [(pointer: UnsafePointer<Float>, height: Int, width: Int)] = []
         for f in features {
             guard f.isBlocked, f.shape[0] == 1, f.shape[1] == c, let pointer = f.pointer else {
@@ -74,41 +72,40 @@ public struct ROIPooler: Sendable, Equatable {
             }
             maps.append((UnsafePointer(pointer), f.shape[2], f.shape[3]))
         }
-        let slice = c * p * p
-        guard !boxes.isEmpty, slice > 0 else { return Tensor(shape: [boxes.count, c, p, p]) }
-        let levels = levelPoolers.count == 1 ? [Int](repeating: 0, count: boxes.count) : assignLevels(boxes)
-        let scalars = withExtendedLifetime(features) {
-            [Float](unsafeUninitializedCapacity: boxes.count * slice) { buffer, initialized in
-                if let base = buffer.baseAddress {
-                    DispatchQueue.concurrentPerform(iterations: boxes.count) { r in
-                        let level = levels[r], map = maps[level]
-                        levelPoolers[level].poolOne(blocked: map.pointer, channels: c, height: map.height, width: map.width,
-                                                    box: boxes[r], into: base + r * slice)
-                    }
-                }
-                initialized = boxes.count * slice
+        return withExtendedLifetime(features) {
+            poolByLevel(boxes, channels: c) { level, box, output in
+                let map = maps[level]
+                levelPoolers[level].poolOne(blocked: map.pointer, channels: c, height: map.height, width: map.width,
+                                            box: box, into: output)
             }
         }
-        return Tensor(shape: [boxes.count, c, p, p], scalars: scalars)
     }
 
+    /// The same from maps already transposed to `[1, H_l, W_l, C]`; equal results.
     func callAsFunction(channelsLastFeatures features: [Tensor], boxes: [Box]) -> Tensor {
         precondition(features.count == levelPoolers.count,
                      "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
-        let c = features.first?.shape[3] ?? 0, p = levelPoolers[0].outputSize
+        let c = features.first?.shape[3] ?? 0
         for f in features {
             precondition(f.rank == 4 && f.shape[0] >= 1 && f.shape[3] == c, "ROIPooler: levels must be [1, H, W, \(c)], got \(f.shape)")
         }
-        let slice = c * p * p
+        return poolByLevel(boxes, channels: c) { level, box, output in
+            levelPoolers[level].poolOne(channelsLastFeatures: features[level], box: box, into: output)
+        }
+    }
+
+    /// `[R, C, P, P]`, each box pooled from its level by `poolBox(level, box, output)` into its own
+    /// `[C, P, P]` slice. Every box belongs to exactly one level and writes only its slice, so the
+    /// output needs no zero-filling and all levels' boxes are shared out to the cores together.
+    private func poolByLevel(_ boxes: [Box], channels c: Int,
+                             _ poolBox: (Int, Box, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let p = levelPoolers[0].outputSize, slice = c * p * p
         guard !boxes.isEmpty, slice > 0 else { return Tensor(shape: [boxes.count, c, p, p]) }
         let levels = levelPoolers.count == 1 ? [Int](repeating: 0, count: boxes.count) : assignLevels(boxes)
-        // Every box belongs to exactly one level and writes its own slice, so the output needs no
-        // zero-filling and all levels' boxes are shared out to the cores together.
         let scalars = [Float](unsafeUninitializedCapacity: boxes.count * slice) { buffer, initialized in
             if let base = buffer.baseAddress {
                 DispatchQueue.concurrentPerform(iterations: boxes.count) { r in
-                    let level = levels[r]
-                    levelPoolers[level].poolOne(channelsLastFeatures: features[level], box: boxes[r], into: base + r * slice)
+                    poolBox(levels[r], boxes[r], base + r * slice)
                 }
             }
             initialized = boxes.count * slice

@@ -19,12 +19,8 @@ extension MaskRCNNConvUpsampleHead {
         guard deconv.stride == k, deconv.weight.shape[3] == k, deconv.padding == 0, deconv.relu, n > 0 else {
             return GeneralizedRCNN.predictedClassChannel(try forward(pooled), classes: classes)
         }
-        var x: DNNLTensor = try DNNLTensor(plain: pooled, context: "mask_head input")
-        if !convs.isEmpty {
-            x = try x.blocked(context: "mask_head input")
-            for conv in convs { x = try conv.forward(x) }
-        }
-        let features = try x.channelsLastTensor(context: "mask_head features")   // [N, H, W, C]
+        let features = try ConvTower.forwardKeepingLayout(convs, pooled, name: "mask_head")
+            .channelsLastTensor(context: "mask_head features")                       // [N, H, W, C]
         let (h, w, c) = (features.shape[1], features.shape[2], features.shape[3])
         let o = deconv.outChannels, q = k * k, oh = h * k, ow = w * k
         let columns = deconv.columnsWeight()                                         // [C, q * O]

@@ -16,52 +16,41 @@ public final class Linear {
     public let inFeatures: Int
     public let outFeatures: Int
 
-    /// Weight `[out, in]` (PyTorch's layout; computed from `weightTransposed`).
-    public var weight: Tensor { Self.transposed(weightTransposed) }
-
     /// A linear layer with the given parameters (`weight` is `[out, in]`).
-    public init(weight: Tensor, bias: Tensor?, relu: Bool = false, name: String = "Linear") {
+    public init(weight: Tensor, bias: Tensor?, relu: Bool = false, name: String = "Linear") throws {
         precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
-        weightTransposed = Self.transposed(weight)
+        weightTransposed = try Self.transposed(weight)
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
         self.relu = relu
         self.name = name
     }
 
-    /// `[a, b]` -> `[b, a]`: one oneDNN reorder (layout `ab` to `ba`), else a tiled loop.
-    static func transposed(_ m: Tensor) -> Tensor {
+    /// `[a, b]` -> `[b, a]`: one oneDNN reorder from layout `ab` to `ba`.
+    static func transposed(_ m: Tensor) throws -> Tensor {
         let rows = m.shape[0], cols = m.shape[1], count = rows * cols
         guard count > 0 else { return Tensor(shape: [cols, rows]) }
-        var reordered = false
+        var failure: Error?
         let scalars = [Float](unsafeUninitializedCapacity: count) { dst, initialized in
-            guard let out = dst.baseAddress else { return }
-            reordered = (try? m.withUnsafeBufferPointer { src -> Bool in
-                guard let input = src.baseAddress else { return false }
-                let ctx = try DNNLContext.get()
-                let from = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ab, context: "Linear transpose"), ctx,
-                                          pointer: UnsafeMutableRawPointer(mutating: input), context: "Linear transpose")
-                let to = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ba, context: "Linear transpose"), ctx,
-                                        pointer: UnsafeMutableRawPointer(out), context: "Linear transpose")
-                try DNNL.reorder(from, to, ctx, context: "Linear transpose")
-                return true
-            }) ?? false
-            if !reordered {
-                m.withUnsafeBufferPointer { src in
-                    let tile = 64
-                    for r0 in stride(from: 0, to: rows, by: tile) {
-                        for c0 in stride(from: 0, to: cols, by: tile) {
-                            for r in r0..<min(r0 + tile, rows) {
-                                for c in c0..<min(c0 + tile, cols) { (out + c * rows + r).initialize(to: src[r * cols + c]) }
-                            }
-                        }
-                    }
+            do {
+                try m.withUnsafeBufferPointer { src in
+                    guard let input = src.baseAddress, let out = dst.baseAddress else { return }
+                    let ctx = try DNNLContext.get()
+                    let from = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ab, context: "Linear transpose"), ctx,
+                                              pointer: UnsafeMutableRawPointer(mutating: input), context: "Linear transpose")
+                    let to = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ba, context: "Linear transpose"), ctx,
+                                            pointer: UnsafeMutableRawPointer(out), context: "Linear transpose")
+                    try DNNL.reorder(from, to, ctx, context: "Linear transpose")
                 }
+            } catch {
+                failure = error
+                dst.initialize(repeating: 0)
             }
             initialized = count
         }
+        if let failure { throw failure }
         return Tensor(shape: [cols, rows], scalars: scalars)
     }
 
@@ -69,7 +58,7 @@ public final class Linear {
     public convenience init(_ weights: StateDict, _ prefix: String, in inFeatures: Int, out outFeatures: Int, relu: Bool = false) throws {
         let w = try weights.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
         let b = try weights.tensor(prefix + ".bias", shape: [w.shape[0]])
-        self.init(weight: w, bias: b, relu: relu, name: prefix)
+        try self.init(weight: w, bias: b, relu: relu, name: prefix)
     }
 
     /// Applies the layer to every row of `input` (`[R, ...]` with `in` values per row).
