@@ -8,6 +8,8 @@ final class DNNLBlockedConvPlan {
     let implementation: String
     let outputShape: [Int]
     let outputDesc: dnnl_memory_desc_t
+    /// The weights' layout the primitive reads.
+    let weightsDesc: dnnl_memory_desc_t
     private let weights: DNNLMemory
     private let bias: DNNLMemory
     private let context: String
@@ -47,6 +49,7 @@ final class DNNLBlockedConvPlan {
             throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
         }
         outputDesc = dstMD
+        weightsDesc = wMD
         primitive = try DNNLPrimitive(pd, context: context)
 
         weights = try weightsIn(wMD)
@@ -76,8 +79,23 @@ extension Tensor {
 }
 
 extension Conv2d {
-    /// `weight` reordered into the layout `desc` (a oneDNN reorder from `oihw` / `goihw`).
+    /// `weight` reordered into the layout `desc`: oneDNN's f32 Winograd layouts by
+    /// `WinogradWeightTransform`, any other by a oneDNN reorder from `oihw` / `goihw`.
     func reorderWeights(into desc: dnnl_memory_desc_t, ctx: DNNLContext) throws -> DNNLMemory {
+        let context = "Conv2d \(name) weights"
+        if groups == 1, let layout = WinogradWeightTransform.Layout(desc, weightShape: weight.shape) {
+            let weights = try DNNLMemory(desc, ctx, pointer: nil, context: context)
+            guard let data = dnnlData(weights), weights.byteCount == layout.size else {
+                throw EngineError.dnnl(call: "dnnl_memory_get_data_handle", status: -1, context: context)
+            }
+            WinogradWeightTransform.transform(weight, layout: layout, into: data)
+            return weights
+        }
+        return try oneDNNReorderedWeights(into: desc, ctx: ctx)
+    }
+
+    /// `weight` reordered into the layout `desc` by a oneDNN reorder from `oihw` / `goihw`.
+    func oneDNNReorderedWeights(into desc: dnnl_memory_desc_t, ctx: DNNLContext) throws -> DNNLMemory {
         let context = "Conv2d \(name) weights"
         let o = outChannels, kh = weight.shape[2], kw = weight.shape[3], g = groups
         let dims = g == 1 ? [o, weight.shape[1], kh, kw] : [g, o / g, weight.shape[1], kh, kw]

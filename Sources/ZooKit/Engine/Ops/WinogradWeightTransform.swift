@@ -1,0 +1,152 @@
+import Foundation
+internal import CZooDNNL
+
+/// The Winograd weight transforms into oneDNN's layouts for its f32 kernels, `wino_wei_OBaaIBOIio`
+/// (F(4x4, 3x3), `jit_wino_4x3`) and `wino_wei_aaOio` (F(2x2, 3x3), `jit_wino_2x3`, chosen for
+/// small inputs), done here because oneDNN's own reorder into them is slow (36 ms for a
+/// 256-channel layer, 150 ms for a 512-channel one, on two cores).
+///
+/// Each 3x3 filter `g` becomes the tile `G g Gᵀ` with oneDNN's `G` (that of its `wino_reorder_t`;
+/// scaled for 4x3), summed in the same order, so the result equals oneDNN's reorder to the last
+/// bit or within a rounding of it. Sixteen output channels are transformed at once, and the
+/// output-channel groups are split over the cores.
+enum WinogradWeightTransform {
+    /// oneDNN's `G` for F(4x4, 3x3): six rows of three.
+    static let g4x3: [Float] = [
+        1.13777777777778, 0, 0,
+        -0.688403361344538, -0.430252100840336, -0.26890756302521,
+        -0.688403361344538, 0.430252100840336, -0.26890756302521,
+        0.119514472455649, 0.179271708683473, 0.26890756302521,
+        0.119514472455649, -0.179271708683473, 0.26890756302521,
+        0, 0, 1,
+    ]
+    /// oneDNN's `G` for F(2x2, 3x3): four rows of three.
+    static let g2x3: [Float] = [
+        1, 0, 0,
+        0.5, 0.5, 0.5,
+        0.5, -0.5, 0.5,
+        0, 0, 1,
+    ]
+
+    /// A Winograd weight layout this transform writes (nil for any other: then oneDNN's reorder
+    /// is used).
+    struct Layout: Equatable {
+        enum Format { case obaaIBOIio, aaOio }
+        var format: Format
+        /// Tile size: 6 for F(4x4, 3x3), 4 for F(2x2, 3x3).
+        var alpha: Int
+        var ic: Int, oc: Int
+        var icBlock: Int, ocBlock: Int, ic2Block: Int, oc2Block: Int
+
+        init?(_ desc: dnnl_memory_desc_t, weightShape: [Int]) {
+            guard desc.format_kind == dnnl_format_kind_wino, weightShape.count == 4,
+                  weightShape[2] == 3, weightShape[3] == 3 else { return nil }
+            let w = desc.format_desc.wino_desc
+            switch w.wino_format {
+            case dnnl_wino_wei_OBaaIBOIio where w.alpha == 6: format = .obaaIBOIio
+            case dnnl_wino_wei_aaOio where w.alpha == 4: format = .aaOio
+            default: return nil
+            }
+            guard w.r == 3, Int(w.oc) == weightShape[0], Int(w.ic) == weightShape[1],
+                  w.oc_block % 16 == 0, w.ic_block > 0, w.ic2_block > 0, w.oc2_block > 0,
+                  w.oc % (w.oc_block * w.oc2_block) == 0, w.ic % (w.ic_block * w.ic2_block) == 0,
+                  w.size == Int(w.alpha * w.alpha * w.ic * w.oc) * MemoryLayout<Float>.size else { return nil }
+            alpha = Int(w.alpha)
+            ic = Int(w.ic); oc = Int(w.oc)
+            icBlock = Int(w.ic_block); ocBlock = Int(w.oc_block)
+            ic2Block = Int(w.ic2_block); oc2Block = Int(w.oc2_block)
+        }
+
+        /// Bytes of the transformed weights.
+        var size: Int { alpha * alpha * ic * oc * MemoryLayout<Float>.size }
+
+        /// Offset in floats of tile element `(uh, uw)` for input channel `icp` and output channel
+        /// `ocp` (the first of 16 contiguous ones).
+        @inline(__always)
+        func offset(uh: Int, uw: Int, icp: Int, ocp: Int) -> Int {
+            let ob = ocp / ocBlock, o = ocp % ocBlock
+            switch format {
+            case .aaOio:
+                return ((uh * alpha + uw) * (oc / ocBlock) + ob) * ic * ocBlock + icp * ocBlock + o
+            case .obaaIBOIio:
+                let icChunk = ic2Block * icBlock
+                let occ = ob / oc2Block, ob2 = ob % oc2Block
+                let icc = icp / icChunk, ib = (icp % icChunk) / icBlock, i = icp % icBlock
+                var off = (occ * alpha + uh) * alpha + uw
+                off = (off * (ic / icChunk) + icc) * oc2Block + ob2
+                return ((off * ic2Block + ib) * icBlock + i) * ocBlock + o
+            }
+        }
+    }
+
+    /// Writes `weight` (`[oc, ic, 3, 3]`) transformed into `layout` at `output`
+    /// (`layout.size` bytes).
+    static func transform(_ weight: Tensor, layout: Layout, into output: UnsafeMutableRawPointer) {
+        let groups = layout.oc / 16
+        let g = layout.alpha == 6 ? g4x3 : g2x3
+        weight.withUnsafeBufferPointer { wb in
+            guard let w = wb.baseAddress else { return }
+            let out = output.assumingMemoryBound(to: Float.self)
+            let workers = min(groups, max(1, ProcessInfo.processInfo.activeProcessorCount))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var group = worker
+                while group < groups {
+                    transformGroup(w, out, ocp: group * 16, layout: layout, g: g)
+                    group += workers
+                }
+            }
+        }
+    }
+
+    /// Output channels `ocp..<ocp+16`, every input channel.
+    private static func transformGroup(_ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ocp: Int,
+                                       layout: Layout, g: [Float]) {
+        let ic = layout.ic, alpha = layout.alpha, filter = ic * 9
+        var x = [SIMD16<Float>](repeating: .zero, count: 9)
+        var rows = [SIMD16<Float>](repeating: .zero, count: 3 * alpha)
+        x.withUnsafeMutableBufferPointer { x in
+            rows.withUnsafeMutableBufferPointer { t in
+                for icp in 0..<ic {
+                    let base = w + ocp * filter + icp * 9
+                    for k in 0..<9 {
+                        var v = SIMD16<Float>()
+                        for lane in 0..<16 { v[lane] = base[lane * filter + k] }
+                        x[k] = v
+                    }
+                    // t[ih][j] = sum over iw of x[ih][iw] * G[j][iw] (oneDNN's order, no fused multiply-add).
+                    for ih in 0..<3 {
+                        for j in 0..<alpha {
+                            let a = x[ih * 3] * g[j * 3], b = x[ih * 3 + 1] * g[j * 3 + 1], c = x[ih * 3 + 2] * g[j * 3 + 2]
+                            t[ih * alpha + j] = (a + b) + c
+                        }
+                    }
+                    // tile[i][j] = sum over k of G[i][k] * t[k][j].
+                    for i in 0..<alpha {
+                        for j in 0..<alpha {
+                            let a = t[j] * g[i * 3], b = t[alpha + j] * g[i * 3 + 1], c = t[2 * alpha + j] * g[i * 3 + 2]
+                            let off = layout.offset(uh: i, uw: j, icp: icp, ocp: ocp)
+                            UnsafeMutableRawPointer(out + off).storeBytes(of: (a + b) + c, as: SIMD16<Float>.self)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Conv2d {
+    /// This layer's weights in the layout its plan for `input` reads, made once by
+    /// `WinogradWeightTransform` and once by oneDNN's reorder, with the layout's tile size; nil
+    /// when that layout is not one `WinogradWeightTransform` writes. For tests.
+    func winogradWeightsBothWays(for input: DNNLTensor) throws -> (alpha: Int, transform: [Float], reorder: [Float])? {
+        let ctx = try DNNLContext.get()
+        let desc = try blockedPlan(for: input, ctx).weightsDesc
+        guard let layout = WinogradWeightTransform.Layout(desc, weightShape: weight.shape) else { return nil }
+        func floats(_ m: DNNLMemory) -> [Float] {
+            guard let data = dnnlData(m) else { return [] }
+            let count = m.byteCount / MemoryLayout<Float>.size
+            return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count))
+        }
+        return (layout.alpha, floats(try reorderWeights(into: desc, ctx: ctx)), floats(try oneDNNReorderedWeights(into: desc, ctx: ctx)))
+    }
+}

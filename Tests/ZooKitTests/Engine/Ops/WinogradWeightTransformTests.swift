@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+@testable import ZooKit
+
+/// zoo's own transforms into oneDNN's Winograd weight layouts against oneDNN's reorder.
+@Suite("Winograd weight transform")
+struct WinogradWeightTransformTests {
+    /// (in channels, out channels, batch, tile size oneDNN picks on AVX-512 for 14x14 inputs:
+    /// 4 for `jit_wino_2x3`, 6 for `jit_wino_4x3`).
+    @Test("Equals oneDNN's reorder into the jit_wino_2x3 and jit_wino_4x3 layouts", arguments: [
+        (256, 256, 1, 4), (256, 512, 1, 4), (512, 512, 2, 6), (256, 256, 8, 6),
+    ])
+    func equalsOneDNN(shape: (Int, Int, Int, Int)) throws {
+        let (cin, cout, n, alpha) = shape
+        var rng = SeededRandom(seed: UInt64(cin + cout))
+        let wt = rng.tensor([cout, cin, 3, 3], scale: 0.03), b = rng.tensor([cout])
+        let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
+        let x = NaiveOps.relu(rng.tensor([n, cin, 14, 14]))
+        let input = try BlockedLayoutTests.blocked(x)
+        let both = try #require(try conv.winogradWeightsBothWays(for: input), "no Winograd layout zoo transforms for this conv")
+        #expect(both.alpha == alpha)
+        #expect(both.transform.count == both.alpha * both.alpha * cin * cout)
+        #expect(both.reorder.count == both.transform.count)
+        // Same products summed in the same order: bit-equal.
+        var worst: Float = 0, largest: Float = 0
+        for (a, r) in zip(both.transform, both.reorder) {
+            worst = max(worst, abs(a - r))
+            largest = max(largest, abs(r))
+        }
+        #expect(largest > 0)
+        #expect(worst == 0, "largest difference \(worst) of \(largest): not bit-equal")
+        // And the conv that reads them still computes the convolution.
+        let y = try conv.forward(input).tensor(context: "test")
+        #expect(relativeError(y, NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)) < 1e-4)
+    }
+}
