@@ -86,10 +86,16 @@ enum Flops {
     }
 
     /// The dense layers' FLOPs of one `predict` on `image` with `proposals` RoIs in the box head and
-    /// `detections` in the mask/keypoint head.
-    static func model(_ net: GeneralizedRCNN, image: [Int], proposals: Int, detections: Int) -> Double {
+    /// `detections` in the mask/keypoint head; `winograd` is the part in 3x3 stride-1 convolutions
+    /// (those oneDNN can run with Winograd).
+    static func model(_ net: GeneralizedRCNN, image: [Int], proposals: Int, detections: Int) -> (total: Double, winograd: Double) {
         let backbone = net.backbone, rpn = net.rpnHead
-        var total = 0.0
+        var total = 0.0, winograd = 0.0
+        func conv(_ c: Conv2d, _ input: [Int]) -> (Double, [Int]) {
+            let r = Flops.conv(c, input)
+            if c.weight.shape[2] == 3, c.weight.shape[3] == 3, c.stride == 1, c.groups == 1 { winograd += r.0 }
+            return r
+        }
         var (f, x) = conv(backbone.bottomUp.stem.conv1, image)
         total += f
         x = [x[0], x[1], (x[2] + 1) / 2, (x[3] + 1) / 2]  // max-pool 3x3/2 pad 1
@@ -121,7 +127,7 @@ enum Flops {
         for fc in net.boxHead.fcs { total += 2 * rows * Double(fc.inFeatures * fc.outFeatures) }
         let predictor = net.boxPredictor
         total += 2 * rows * Double(predictor.clsScore.inFeatures * (predictor.clsScore.outFeatures + predictor.bboxPred.outFeatures))
-        guard detections > 0 else { return total }
+        guard detections > 0 else { return (total, winograd) }
         var y = [detections, backbone.fpn.outChannels, 14, 14]
         if let mask = net.maskHead {
             for c in mask.convs { (f, y) = conv(c, y); total += f }
@@ -132,6 +138,6 @@ enum Flops {
             for c in keypoint.convs { (f, y) = conv(c, y); total += f }
             total += deconv(keypoint.scoreLowres, y).0
         }
-        return total
+        return (total, winograd)
     }
 }

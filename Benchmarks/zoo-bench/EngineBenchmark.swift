@@ -6,7 +6,9 @@ import ZooKit
 /// from the index entries' inference settings (zoo ids 137781054, 137781281, 137781195) with
 /// deterministic random weights, `SCORE_THRESH_TEST` 0 so 100 detections reach the mask/keypoint
 /// head, on a fixed synthetic 640x480 image (resized to 800x1067, padded to 800x1088); plus one
-/// 256->256 3x3 convolution at 200x336 as the machine's ceiling. Start-up is reported cold (empty
+/// 256->256 3x3 convolution at 200x336 on `nChw16c` input as the machine's ceiling, measured
+/// before and after each model. Start-up (the model's build plus `PrimitiveSetupClock`: primitives
+/// created and weights prepared) and the first image's extra time are reported cold (empty
 /// Winograd weight cache, a temporary folder) and cached (a second model from the same weights);
 /// `--layers` prints the slowest layers (`LayerProfile`).
 enum EngineBenchmark {
@@ -41,22 +43,62 @@ enum EngineBenchmark {
         }
         let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
         print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), load average \(loadAverage())")
-        let ceiling = try measureCeiling(o)
-        print(String(format: "ceiling: 3x3 conv 256->256 at 200x336: direct %.1f GFLOP/s, winograd %.1f GFLOP/s (%@)",
-                     ceiling.direct, ceiling.winograd, ceiling.winogradImpl))
-        let best = o.algorithm == .winograd ? max(ceiling.direct, ceiling.winograd) : ceiling.direct
+        // The ceiling is measured before and after each model (the machines here are VMs whose speed
+        // drifts); each model is compared with the median of the measurements on either side of it.
+        var ceilings = [try measureCeiling(o)]
+        var results: [ModelResult] = []
+        for m in o.models {
+            results.append(try benchModel(m, o))
+            ceilings.append(try measureCeiling(o))
+        }
+        let direct = ceilings.flatMap(\.direct), winograd = ceilings.flatMap(\.winograd)
+        print(String(format: "ceiling: 3x3 conv 256->256 at 200x336 on nChw16c input, %d runs before and after each model: direct %.1f GFLOP/s (%.1f-%.1f), winograd %.1f GFLOP/s (%.1f-%.1f, %@)",
+                     direct.count, median(direct), direct.min() ?? 0, direct.max() ?? 0,
+                     median(winograd), winograd.min() ?? 0, winograd.max() ?? 0, ceilings[0].winogradImpl))
         print("")
-        print("| model | start-up s: build + 1st-image extra, cold / cached Winograd weights | preprocess | backbone+FPN | RPN | box head | mask/kp head | postprocess | total median (min-max) s | proposals / detections | GFLOP | GFLOP/s | % ceiling | peak RSS MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        var firstRuns: [String] = []
-        for m in o.models { firstRuns.append(try benchModel(m, o, ceiling: best)) }
+        print("| model | start-up s: build + primitives, cold / cached Winograd weights | 1st-image extra s, cold / cached | preprocess | backbone+FPN | RPN | box head | mask/kp head | postprocess | total median (min-max) s | proposals / detections | GFLOP (Winograd-able) | GFLOP/s | ceiling GFLOP/s | % ceiling | bound s (% of median) | peak RSS MB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for (i, r) in results.enumerated() {
+            let around = [ceilings[i], ceilings[i + 1]]
+            print(r.row(direct: median(around.flatMap(\.direct)), best: median(around.flatMap { $0.samples(o.algorithm) })))
+        }
         print("(load average after: \(loadAverage()))")
         print("")
-        print("First image per stage (primitive creation and weight reorders / Winograd transforms happen here):")
+        print("Bound: the time if every Winograd-able convolution ran at the Winograd ceiling, every other FLOP at the direct one, and nothing else took time.")
+        print("Start-up: building the model plus creating its primitives and preparing their weights (reorders, Winograd transforms or cache reads) during the first image. The first image's extra time over the median also includes first touches of activation and scratch memory.")
+        print("")
+        print("First image per stage:")
         print("")
         print("| model | preprocess | backbone+FPN | RPN | box head | mask/kp head | postprocess | total s |")
         print("|---|---|---|---|---|---|---|---|")
-        for row in firstRuns { print(row) }
+        for r in results { print(r.firstRow) }
+    }
+
+    /// One model's measurements, printed once the ceiling after it is known.
+    struct ModelResult {
+        var model: String
+        var build: Double, setup: Double, firstExtra: Double
+        var buildCached: Double, setupCached: Double, firstExtraCached: Double
+        var stages: [String]
+        var median: Double, minimum: Double, maximum: Double
+        var proposals: Int, detections: Int
+        var gflop: Double
+        /// The part of `gflop` that Winograd can run (0 with `--direct`).
+        var winogradGFLOP: Double
+        var peakRSS: Double
+        var firstRow: String
+
+        /// The row, given the ceiling's median direct and best GFLOP/s around this model. The
+        /// bound is the time if every Winograd-able convolution ran at the best ceiling, every
+        /// other FLOP at the direct one, and nothing else took time.
+        func row(direct: Double, best: Double) -> String {
+            let achieved = gflop / median
+            let bound = winogradGFLOP / best + (gflop - winogradGFLOP) / direct
+            return String(format: "| %@ | %.2f + %.2f / %.2f + %.2f | %.2f / %.2f | %@ | %.3f (%.3f-%.3f) | %d / %d | %.0f (%.0f%%) | %.1f | %.1f | %.0f%% | %.3f (%.0f%%) | %.0f |",
+                          model, build, setup, buildCached, setupCached, firstExtra, firstExtraCached,
+                          stages.joined(separator: " | "), median, minimum, maximum, proposals, detections, gflop,
+                          100 * winogradGFLOP / gflop, achieved, best, 100 * achieved / best, bound, 100 * bound / median, peakRSS)
+        }
     }
 
     struct BenchError: Error, CustomStringConvertible {
@@ -66,20 +108,29 @@ enum EngineBenchmark {
 
     // MARK: ceiling
 
-    static func measureCeiling(_ o: Options) throws -> (direct: Double, winograd: Double, winogradImpl: String) {
+    struct Ceiling {
+        var direct: [Double], winograd: [Double], winogradImpl: String
+        func samples(_ algorithm: ConvolutionAlgorithm) -> [Double] {
+            algorithm == .winograd ? zip(direct, winograd).map { max($0, $1) } : direct
+        }
+    }
+
+    /// GFLOP/s of each run of the ceiling convolution, direct and Winograd, on `nChw16c` input
+    /// and output as the models' convolutions run (no reorders timed).
+    static func measureCeiling(_ o: Options) throws -> Ceiling {
         var rng = BenchRandom(seed: 1)
         let w = rng.tensor([256, 256, 3, 3], scale: 0.02)
         let x = Tensor(shape: [1, 256, 200, 336], scalars: rng.tensor([1, 256, 200, 336]).scalars.map { max($0, 0) })
         let flops = 2.0 * 256 * 256 * 9 * 200 * 336
-        var out: [Double] = []
+        var out: [[Double]] = []
         var impl = ""
         for alg in [ConvolutionAlgorithm.direct, .winograd] {
             let conv = Conv2d(weight: w, bias: nil, padding: 1, algorithm: alg)
-            impl = try conv.implementation(for: x.shape)
-            let t = try timeRuns(o) { _ = try conv.forward(x) }
-            out.append(flops / median(t) / 1e9)
+            let t = try conv.timeBlocked(x, warmup: o.warmup, runs: o.runs)
+            impl = t.implementation
+            out.append(t.seconds.map { flops / $0 / 1e9 })
         }
-        return (out[0], out[1], impl)
+        return Ceiling(direct: out[0], winograd: out[1], winogradImpl: impl)
     }
 
     // MARK: models
@@ -103,8 +154,8 @@ enum EngineBenchmark {
         return Image8(width: w, height: h, channelOrder: .bgr, pixels: pixels)
     }
 
-    /// Prints the model's row; returns its first-image row.
-    static func benchModel(_ model: String, _ o: Options, ceiling: Double) throws -> String {
+    /// Runs one model: start-up, the first image, then the timed runs.
+    static func benchModel(_ model: String, _ o: Options) throws -> ModelResult {
         guard let id = zooIDs[model] else { throw BenchError("unknown model \(model)") }
         let entry = try ZooIndex.load().lookup(id)
         var config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)))
@@ -130,11 +181,13 @@ enum EngineBenchmark {
         defer { try? FileManager.default.removeItem(at: cacheDir) }
         WinogradWeightCache.shared = WinogradWeightCache(directory: cacheDir)
         defer { WinogradWeightCache.shared = nil }
+        resetPeakRSS()
+        PrimitiveSetupClock.shared.reset()
         let (net, build) = try buildModel()
 
         var stages: [[Double]] = Array(repeating: [], count: 7)
         var totals: [Double] = []
-        var first = 0.0
+        var first = 0.0, setup = 0.0
         var firstRow = ""
         var last: Prediction?
         for run in 0..<(o.warmup + o.runs + 1) {
@@ -143,6 +196,7 @@ enum EngineBenchmark {
             let wall = Date().timeIntervalSince(t0)
             if run == 0 {
                 first = wall
+                setup = PrimitiveSetupClock.shared.seconds
                 let t = p.times
                 let head = model == "faster" ? "-" : String(format: "%.3f", model == "mask" ? t.maskHead : t.keypointHead)
                 firstRow = String(format: "| %@ | %.3f | %.3f | %.3f | %.3f | %@ | %.3f | %.3f |", model, t.preprocess,
@@ -174,20 +228,22 @@ enum EngineBenchmark {
             }
         }
         let (second, build2) = try buildModel()
+        PrimitiveSetupClock.shared.reset()
         let t2 = Date()
         _ = try second.predict(image)
         let firstCached = Date().timeIntervalSince(t2)
+        let setupCached = PrimitiveSetupClock.shared.seconds
         let proposals = last?.numProposals ?? 0, detections = last?.detections.count ?? 0
-        let gflop = Flops.model(net, image: [1, 3, last?.paddedHeight ?? 800, last?.paddedWidth ?? 1088],
-                                proposals: proposals, detections: detections) / 1e9
-        let achieved = gflop / med
+        let flops = Flops.model(net, image: [1, 3, last?.paddedHeight ?? 800, last?.paddedWidth ?? 1088],
+                                proposals: proposals, detections: detections)
         let cells = stages.map { String(format: "%.3f", median($0)) }
         let headCell = model == "faster" ? "-" : (model == "mask" ? cells[4] : cells[5])
-        print(String(format: "| %@ | %.2f + %.2f / %.2f + %.2f | %@ | %@ | %@ | %@ | %@ | %@ | %.3f (%.3f-%.3f) | %d / %d | %.0f | %.1f | %.0f%% | %.0f |",
-                     model, build, max(first - med, 0), build2, max(firstCached - med, 0), cells[0], cells[1], cells[2], cells[3], headCell, cells[6],
-                     med, totals.min() ?? 0, totals.max() ?? 0, proposals, detections, gflop, achieved,
-                     100 * achieved / ceiling, rss))
-        return firstRow
+        return ModelResult(model: model, build: build, setup: setup, firstExtra: max(first - med, 0),
+                           buildCached: build2, setupCached: setupCached, firstExtraCached: max(firstCached - med, 0),
+                           stages: [cells[0], cells[1], cells[2], cells[3], headCell, cells[6]],
+                           median: med, minimum: totals.min() ?? 0, maximum: totals.max() ?? 0,
+                           proposals: proposals, detections: detections, gflop: flops.total / 1e9,
+                           winogradGFLOP: o.algorithm == .winograd ? flops.winograd / 1e9 : 0, peakRSS: rss, firstRow: firstRow)
     }
 
     static func loadAverage() -> String {
@@ -218,10 +274,23 @@ enum EngineBenchmark {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// Peak resident memory since the last `resetPeakRSS` (VmHWM), in MB; the process's
+    /// lifetime peak (`getrusage`) where /proc is not readable.
     static func peakRSSMB() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
+            return kib / 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+
+    /// Starts a new peak-memory window (Linux: writing 5 to /proc/self/clear_refs resets VmHWM),
+    /// so each model's peak is its own when several run in one process.
+    static func resetPeakRSS() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 }
 

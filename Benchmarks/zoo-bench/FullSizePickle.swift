@@ -49,7 +49,7 @@ enum FullSizePickle {
 
     /// Writes the pickle; returns the number of parameters.
     static func write(to url: URL) throws -> Int {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         var out = [UInt8]()

@@ -79,6 +79,45 @@ enum MappedFile {
         }
     }
 
+    /// Creates a file of `size` bytes at `url` by mapping a temporary file in the same folder
+    /// (its blocks reserved first, so a full disk fails here rather than at a page fault),
+    /// letting `fill` write the bytes in place, then renaming it over `url`. Returns the
+    /// mapping, which lives as long as the returned `Data`: the caller reads the bytes it wrote
+    /// without a copy. On any error the temporary file is removed.
+    static func createAtomically(at url: URL, size: Int, _ fill: (UnsafeMutableRawPointer) throws -> Void) throws -> Data {
+        let path = url.path
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw CheckpointError.io(file: path, detail: "cannot create \(temporary): \(errnoText()); check that the folder exists and is writable")
+        }
+        defer { close(fd) }
+        var mapping: UnsafeMutableRawPointer?
+        do {
+            let reserved = posix_fallocate(fd, 0, off_t(size))
+            guard reserved == 0 else {
+                throw CheckpointError.io(file: path, detail: "cannot reserve \(size) bytes: \(String(cString: strerror(reserved))); check free disk space")
+            }
+            guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), address != MAP_FAILED else {
+                throw CheckpointError.io(file: path, detail: "mmap of \(size) bytes failed: \(errnoText())")
+            }
+            mapping = address
+            try fill(address)
+            guard rename(temporary, path) == 0 else {
+                throw CheckpointError.io(file: path, detail: "rename from \(temporary) failed: \(errnoText())")
+            }
+        } catch {
+            if let mapping { _ = munmap(mapping, size) }
+            unlink(temporary)
+            throw error
+        }
+        guard let mapping else { throw CheckpointError.io(file: path, detail: "no mapping") }
+        return Data(bytesNoCopy: mapping, count: size, deallocator: .custom { pointer, count in
+            _ = munmap(pointer, count)
+        })
+    }
+
     static func errnoText() -> String {
         String(cString: strerror(errno))
     }

@@ -79,34 +79,40 @@ extension Tensor {
 }
 
 extension Conv2d {
-    /// `weight` reordered into the layout `desc`: oneDNN's f32 Winograd layouts by
-    /// `WinogradWeightTransform`, any other by a oneDNN reorder from `oihw` / `goihw`.
+    /// `weight` in the layout `desc`, in new memory (`writeWeights`).
     func reorderWeights(into desc: dnnl_memory_desc_t, ctx: DNNLContext) throws -> DNNLMemory {
         let context = "Conv2d \(name) weights"
-        if groups == 1, let layout = WinogradWeightTransform.Layout(desc, weightShape: weight.shape) {
-            let weights = try DNNLMemory(desc, ctx, pointer: nil, context: context)
-            guard let data = dnnlData(weights), weights.byteCount == layout.size else {
-                throw EngineError.dnnl(call: "dnnl_memory_get_data_handle", status: -1, context: context)
-            }
-            WinogradWeightTransform.transform(weight, layout: layout, into: data)
-            return weights
+        let weights = try DNNLMemory(desc, ctx, pointer: nil, context: context)
+        guard let data = dnnlData(weights) else {
+            throw EngineError.dnnl(call: "dnnl_memory_get_data_handle", status: -1, context: context)
         }
-        return try oneDNNReorderedWeights(into: desc, ctx: ctx)
+        try writeWeights(into: desc, at: data, ctx: ctx)
+        return weights
     }
 
-    /// `weight` reordered into the layout `desc` by a oneDNN reorder from `oihw` / `goihw`.
-    func oneDNNReorderedWeights(into desc: dnnl_memory_desc_t, ctx: DNNLContext) throws -> DNNLMemory {
+    /// Writes `weight` in the layout `desc` at `pointer` (`dnnl_memory_desc_get_size(desc)`
+    /// bytes): oneDNN's f32 Winograd layouts by `WinogradWeightTransform`, any other by a oneDNN
+    /// reorder from `oihw` / `goihw`.
+    func writeWeights(into desc: dnnl_memory_desc_t, at pointer: UnsafeMutableRawPointer, ctx: DNNLContext) throws {
+        if groups == 1, let layout = WinogradWeightTransform.Layout(desc, weightShape: weight.shape) {
+            WinogradWeightTransform.transform(weight, layout: layout, into: pointer)
+        } else {
+            try oneDNNReorderWeights(into: desc, at: pointer, ctx: ctx)
+        }
+    }
+
+    /// Writes `weight` in the layout `desc` at `pointer` with a oneDNN reorder.
+    func oneDNNReorderWeights(into desc: dnnl_memory_desc_t, at pointer: UnsafeMutableRawPointer, ctx: DNNLContext) throws {
         let context = "Conv2d \(name) weights"
         let o = outChannels, kh = weight.shape[2], kw = weight.shape[3], g = groups
         let dims = g == 1 ? [o, weight.shape[1], kh, kw] : [g, o / g, weight.shape[1], kh, kw]
         let userW = try DNNL.desc(dims, g == 1 ? dnnl_oihw : dnnl_goihw, context: context)
-        let weights = try DNNLMemory(desc, ctx, pointer: nil, context: context)
+        let weights = try DNNLMemory(desc, ctx, pointer: pointer, context: context)
         try weight.withUnsafeBufferPointer { wb in
             guard let base = wb.baseAddress else { return }
             let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
             try DNNL.reorder(from, weights, ctx, context: context)
         }
-        return weights
     }
 
     /// Applies the convolution to an activation kept in oneDNN's memory (any input layout, e.g.

@@ -119,12 +119,20 @@ public final class Conv2d {
         lock.lock()
         defer { lock.unlock() }
         if let p = blockedPlans[key] { return p }
+        let p = try PrimitiveSetupClock.shared.measure { try makeBlockedPlan(for: input, ctx) }
+        if blockedPlans.count >= 8 { blockedPlans.removeAll() }
+        blockedPlans[key] = p
+        return p
+    }
+
+    /// A new plan for `blockedPlan` (called with the lock held).
+    private func makeBlockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
         let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory in
             if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
             let m: DNNLMemory
             if desc.format_kind == dnnl_format_kind_wino, let cache = self.winogradCache ?? WinogradWeightCache.shared {
-                m = try cache.memory(weights: self.weight, desc: desc, ctx: ctx) {
-                    try self.reorderWeights(into: desc, ctx: ctx)
+                m = try cache.memory(weights: self.weight, desc: desc, ctx: ctx) { pointer in
+                    try self.writeWeights(into: desc, at: pointer, ctx: ctx)
                 }
             } else {
                 m = try self.reorderWeights(into: desc, ctx: ctx)
@@ -145,18 +153,17 @@ public final class Conv2d {
                                             weightsIn: weightsIn)
             }
         }
-        if blockedPlans.count >= 8 { blockedPlans.removeAll() }
-        blockedPlans[key] = p
         return p
     }
 
     private func plan(_ inputShape: [Int], _ ctx: DNNLContext) throws -> DNNLConvPlan {
         if let p = plans[inputShape] { return p }
-        let p: DNNLConvPlan
-        do {
-            p = try makePlan(inputShape, ctx, algorithm: algorithm)
-        } catch EngineError.dnnl(let call, _, _) where algorithm == .winograd && call == "dnnl_primitive_desc_create" {
-            p = try makePlan(inputShape, ctx, algorithm: .direct)
+        let p = try PrimitiveSetupClock.shared.measure { () throws -> DNNLConvPlan in
+            do {
+                return try makePlan(inputShape, ctx, algorithm: algorithm)
+            } catch EngineError.dnnl(let call, _, _) where algorithm == .winograd && call == "dnnl_primitive_desc_create" {
+                return try makePlan(inputShape, ctx, algorithm: .direct)
+            }
         }
         // Heads see a new row count per image: keep the cache (and its reordered weights) bounded.
         if plans.count >= 8 { plans.removeAll() }

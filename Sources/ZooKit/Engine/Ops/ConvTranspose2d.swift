@@ -47,6 +47,11 @@ public final class ConvTranspose2d {
         columnsLock.lock()
         defer { columnsLock.unlock() }
         if let columns { return columns }
+        return PrimitiveSetupClock.shared.measure { makeColumnsWeight() }
+    }
+
+    /// `columnsWeight`'s matrix, made (called with the lock held).
+    private func makeColumnsWeight() -> [Float] {
         let i = inChannels, o = outChannels, kh = weight.shape[2], kw = weight.shape[3], q = kh * kw
         var out = [Float](repeating: 0, count: i * q * o)
         weight.withUnsafeBufferPointer { src in

@@ -3,16 +3,19 @@ internal import CZooDNNL
 
 /// Winograd-transformed convolution weights kept on disk between processes.
 ///
-/// oneDNN's Winograd kernels read weights transformed into its own `wino` layout, and its reorder
-/// into that layout is slow: about 36 ms for a 256-channel 3x3 layer and 150 ms for a 512-channel
-/// one, a second or two for a whole R50-FPN model before the first image. With a cache, the
-/// first process writes each transformed layer to a file and later ones memory-map it.
+/// oneDNN's Winograd kernels read weights transformed into its own `wino` layout, four times the
+/// size of the plain 3x3 weights for its 4x3 kernel. `WinogradWeightTransform` makes them with
+/// little arithmetic, but every byte lands in fresh memory, and first touches of memory are slow
+/// on the VMs here (about 2 µs a page): 0.13 s for Mask R-CNN's 265 MB, 0.27 s for Keypoint
+/// R-CNN's 510 MB. With a cache, the first process transforms each layer straight into a new
+/// file's shared mapping (no second copy; the kernel writes it back in the background) and later
+/// processes map the file, whose pages the kernel usually still holds.
 ///
 /// A file is named after a hash of the layer's weights, the layout oneDNN asked for, oneDNN's
 /// version and the CPU's instruction set; its header repeats the layout and the payload size,
 /// which are checked before use. A file that fails the checks is ignored and rewritten. Files
-/// are written to a temporary name and renamed. Failures to read or write the cache never fail
-/// inference: the weights are then transformed in memory as without a cache.
+/// are made under a temporary name (disk space reserved first) and renamed. Failures to read or
+/// write the cache never fail inference: the weights are then transformed in memory.
 public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
@@ -40,19 +43,26 @@ public final class WinogradWeightCache: @unchecked Sendable {
     public private(set) var writes = 0
     private let countLock = NSLock()
 
-    /// The weights in `desc`: mapped from the cache when a valid file is there, else made by
-    /// `transform` and written to the cache.
+    /// The weights in `desc`: mapped from the cache when a valid file is there, else written by
+    /// `fill` (given `dnnl_memory_desc_get_size(desc)` bytes) straight into a new cache file, or
+    /// into memory when the file cannot be made.
     func memory(weights: Tensor, desc: dnnl_memory_desc_t, ctx: DNNLContext,
-                transform: () throws -> DNNLMemory) throws -> DNNLMemory {
+                fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory {
         let file = fileURL(weights: weights, desc: desc)
         if let mapped = load(file, desc: desc, ctx: ctx) {
             countLock.lock(); hits += 1; countLock.unlock()
             return mapped
         }
-        let memory = try transform()
-        if store(memory, desc: desc, to: file) {
+        if let written = try create(file, desc: desc, ctx: ctx, fill: fill) {
             countLock.lock(); writes += 1; countLock.unlock()
+            return written
         }
+        let context = "Winograd weights"
+        let memory = try DNNLMemory(desc, ctx, pointer: nil, context: context)
+        guard let data = dnnlData(memory) else {
+            throw EngineError.dnnl(call: "dnnl_memory_get_data_handle", status: -1, context: context)
+        }
+        try fill(data)
         return memory
     }
 
@@ -88,27 +98,37 @@ public final class WinogradWeightCache: @unchecked Sendable {
                                keepAlive: data, context: "Winograd weights \(file.path)")
     }
 
-    private func store(_ memory: DNNLMemory, desc: dnnl_memory_desc_t, to file: URL) -> Bool {
-        guard let data = dnnlData(memory) else { return false }
-        let payload = memory.byteCount
+    /// A new cache file: header, then the payload written in place by `fill`; nil when the
+    /// file cannot be made (read-only or full disk), which never fails inference. An error
+    /// thrown by `fill` is passed on.
+    private func create(_ file: URL, desc: dnnl_memory_desc_t, ctx: DNNLContext,
+                        fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory? {
+        var want = desc
+        let payload = dnnl_memory_desc_get_size(&want)
         let descSize = MemoryLayout<dnnl_memory_desc_t>.size
-        guard 24 + descSize <= Self.headerSize else { return false }
+        guard 24 + descSize <= Self.headerSize,
+              (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil else { return nil }
         var header = [UInt8](repeating: 0, count: Self.headerSize)
         header.replaceSubrange(0..<8, with: Self.magic)
         withUnsafeBytes(of: UInt64(payload).littleEndian) { header.replaceSubrange(8..<16, with: $0) }
         withUnsafeBytes(of: UInt64(descSize).littleEndian) { header.replaceSubrange(16..<24, with: $0) }
         var d = desc
         withUnsafeBytes(of: &d) { header.replaceSubrange(24..<(24 + descSize), with: $0) }
+        struct FillFailed: Error { let error: Error }
+        let data: Data
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try MappedFile.writeAtomically(to: file) { write in
-                try header.withUnsafeBytes { try write($0) }
-                try write(UnsafeRawBufferPointer(start: data, count: payload))
+            data = try MappedFile.createAtomically(at: file, size: Self.headerSize + payload) { base in
+                header.withUnsafeBytes { UnsafeMutableRawBufferPointer(start: base, count: Self.headerSize).copyMemory(from: $0) }
+                do { try fill(base + Self.headerSize) } catch { throw FillFailed(error: error) }
             }
-            return true
+        } catch let failed as FillFailed {
+            throw failed.error
         } catch {
-            return false
+            return nil
         }
+        guard let base = data.withUnsafeBytes({ $0.baseAddress }) else { return nil }
+        return try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(mutating: base + Self.headerSize),
+                              keepAlive: data, context: "Winograd weights \(file.path)")
     }
 }
 

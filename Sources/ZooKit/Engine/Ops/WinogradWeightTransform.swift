@@ -147,6 +147,9 @@ extension Conv2d {
             let count = m.byteCount / MemoryLayout<Float>.size
             return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count))
         }
-        return (layout.alpha, floats(try reorderWeights(into: desc, ctx: ctx)), floats(try oneDNNReorderedWeights(into: desc, ctx: ctx)))
+        let reordered = try DNNLMemory(desc, ctx, pointer: nil, context: "test")
+        guard let data = dnnlData(reordered) else { return nil }
+        try oneDNNReorderWeights(into: desc, at: data, ctx: ctx)
+        return (layout.alpha, floats(try reorderWeights(into: desc, ctx: ctx)), floats(reordered))
     }
 }
