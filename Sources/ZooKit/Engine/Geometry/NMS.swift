@@ -16,42 +16,58 @@ func stableOrderDescending(_ scores: [Float]) -> [Int] {
 /// torchvision `nms`: visits boxes by score descending (stable), keeps a box unless an already kept
 /// box overlaps it with IoU `> iouThreshold` (strict); areas are `(x1 - x0) * (y1 - y0)`.
 ///
+/// Boxes are copied in visiting order, so each kept box is compared with all later ones sixteen
+/// at a time; the IoU is computed in float32 as the kernel does, and the kernel's comparison of
+/// that float with the double threshold is made exactly against the largest float not above it.
+///
 /// Returns the kept indices into `boxes`, by score descending.
 public func nms(boxes: [Box], scores: [Float], iouThreshold: Double) -> [Int] {
     precondition(boxes.count == scores.count, "nms: \(boxes.count) boxes but \(scores.count) scores")
     let n = boxes.count
     guard n > 0 else { return [] }
     let order = stableOrderDescending(scores)
-    var x0 = [Float](repeating: 0, count: n), y0 = x0, x1 = x0, y1 = x0, areas = x0
-    for (i, b) in boxes.enumerated() {
-        x0[i] = b.x0; y0[i] = b.y0; x1[i] = b.x1; y1[i] = b.y1
-        areas[i] = (b.x1 - b.x0) * (b.y1 - b.y0)
+    // Sorted copies, padded to a multiple of 16 with empty boxes (never visited).
+    let padded = (n + 15) / 16 * 16
+    var x0 = [Float](repeating: 0, count: padded), y0 = x0, x1 = x0, y1 = x0, areas = x0
+    for (k, i) in order.enumerated() {
+        let b = boxes[i]
+        x0[k] = b.x0; y0[k] = b.y0; x1[k] = b.x1; y1[k] = b.y1
+        areas[k] = (b.x1 - b.x0) * (b.y1 - b.y0)
     }
+    // Double(ovr) > iouThreshold  <=>  ovr > the largest float whose double is <= iouThreshold.
+    var threshold = Float(iouThreshold)
+    if Double(threshold) > iouThreshold { threshold = threshold.nextDown }
+    var suppressed = [Int32](repeating: 0, count: padded)
     var keep: [Int] = []
-    var suppressed = [Bool](repeating: false, count: n)
     x0.withUnsafeBufferPointer { x0 in y0.withUnsafeBufferPointer { y0 in
     x1.withUnsafeBufferPointer { x1 in y1.withUnsafeBufferPointer { y1 in
     areas.withUnsafeBufferPointer { areas in suppressed.withUnsafeMutableBufferPointer { suppressed in
-    order.withUnsafeBufferPointer { order in
+        guard let px0 = x0.baseAddress, let py0 = y0.baseAddress, let px1 = x1.baseAddress, let py1 = y1.baseAddress,
+              let pa = areas.baseAddress, let ps = suppressed.baseAddress else { return }
+        typealias V = SIMD16<Float>
+        func load(_ p: UnsafePointer<Float>, _ k: Int) -> V { UnsafeRawPointer(p + k).loadUnaligned(as: V.self) }
+        let zero = V.zero, t = V(repeating: threshold)
         for oi in 0..<n {
-            let i = order[oi]
-            if suppressed[i] { continue }
-            keep.append(i)
-            let ix0 = x0[i], iy0 = y0[i], ix1 = x1[i], iy1 = y1[i], iarea = areas[i]
-            var oj = oi + 1
-            while oj < n {
-                let j = order[oj]
-                oj += 1
-                if suppressed[j] { continue }
-                let w = max(0, min(ix1, x1[j]) - max(ix0, x0[j]))
-                let h = max(0, min(iy1, y1[j]) - max(iy0, y0[j]))
+            if ps[oi] != 0 { continue }
+            keep.append(order[oi])
+            let ix0 = V(repeating: px0[oi]), iy0 = V(repeating: py0[oi])
+            let ix1 = V(repeating: px1[oi]), iy1 = V(repeating: py1[oi]), iarea = V(repeating: pa[oi])
+            // Later boxes, from the 16-aligned block holding oi + 1; those at or before oi are
+            // kept or already visited, so flagging them changes nothing that is read again.
+            var k = (oi + 1) / 16 * 16
+            while k < n {
+                let w = pointwiseMax(pointwiseMin(ix1, load(px1, k)) - pointwiseMax(ix0, load(px0, k)), zero)
+                let h = pointwiseMax(pointwiseMin(iy1, load(py1, k)) - pointwiseMax(iy0, load(py0, k)), zero)
                 let inter = w * h
-                let ovr = inter / (iarea + areas[j] - inter)
-                // The kernel compares the float IoU with the double threshold.
-                if Double(ovr) > iouThreshold { suppressed[j] = true }
+                let ovr = inter / (iarea + load(pa, k) - inter)
+                let raw = UnsafeMutableRawPointer(ps + k)
+                var flags = raw.loadUnaligned(as: SIMD16<Int32>.self)
+                flags.replace(with: 1, where: ovr .> t)
+                raw.storeBytes(of: flags, as: SIMD16<Int32>.self)
+                k += 16
             }
         }
-    }}}}}}}
+    }}}}}}
     return keep
 }
 

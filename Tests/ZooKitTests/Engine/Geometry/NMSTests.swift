@@ -55,6 +55,46 @@ struct NMSTests {
         #expect(kept.count > 10 && kept.count < 400)
     }
 
+    /// torchvision's CPU kernel transcribed one box pair at a time, in float32 with the float IoU
+    /// compared as a double: what `nms` must equal bit for bit.
+    static func scalarKernelNMS(_ boxes: [Box], _ scores: [Float], _ threshold: Double) -> [Int] {
+        let order = boxes.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        var suppressed = [Bool](repeating: false, count: boxes.count)
+        var keep: [Int] = []
+        for (oi, i) in order.enumerated() where !suppressed[i] {
+            keep.append(i)
+            let a = boxes[i], areaA = (a.x1 - a.x0) * (a.y1 - a.y0)
+            for j in order[(oi + 1)...] where !suppressed[j] {
+                let b = boxes[j]
+                let w = max(0, min(a.x1, b.x1) - max(a.x0, b.x0)), h = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+                let inter = w * h
+                let ovr = inter / (areaA + (b.x1 - b.x0) * (b.y1 - b.y0) - inter)
+                if Double(ovr) > threshold { suppressed[j] = true }
+            }
+        }
+        return keep
+    }
+
+    @Test("nms equals torchvision's scalar float kernel on unrounded boxes, near-threshold IoUs included",
+          arguments: [0.3, 0.5, 0.7, 0.6999999999])
+    func nmsMatchesScalarKernel(threshold: Double) {
+        var rng = SeededRandom(seed: 7)
+        for n in [1, 15, 16, 17, 333, 1000] {
+            var boxes = (0..<n).map { _ -> Box in
+                let x = Float.random(in: 0...300, using: &rng), y = Float.random(in: 0...300, using: &rng)
+                return Box(x0: x, y0: y, x1: x + Float.random(in: 0.5...90, using: &rng), y1: y + Float.random(in: 0.5...90, using: &rng))
+            }
+            // Pairs whose IoU is the threshold to within a float rounding.
+            for k in stride(from: 0, to: n - 1, by: 7) {
+                let b = boxes[k], width = b.x1 - b.x0
+                boxes[k + 1] = Box(x0: b.x0 + width * (1 - Float(threshold)), y0: b.y0, x1: b.x1, y1: b.y1)
+            }
+            let scores = (0..<n).map { _ in (Float.random(in: 0...1, using: &rng) * 32).rounded() / 32 }
+            let kept = nms(boxes: boxes, scores: scores, iouThreshold: threshold)
+            #expect(kept == Self.scalarKernelNMS(boxes, scores, threshold), "n \(n)")
+        }
+    }
+
     @Test("IoU equal to the threshold does not suppress (strict >)")
     func nmsStrict() {
         let boxes = [Box(x0: 0, y0: 0, x1: 4, y1: 1), Box(x0: 1, y0: 0, x1: 4, y1: 1)]  // IoU 0.75 exactly
