@@ -56,8 +56,8 @@ public func nms(boxes: [Box], scores: [Float], iouThreshold: Double) -> [Int] {
             // kept or already visited, so flagging them changes nothing that is read again.
             var k = (oi + 1) / 16 * 16
             while k < n {
-                let w = pointwiseMax(pointwiseMin(ix1, load(px1, k)) - pointwiseMax(ix0, load(px0, k)), zero)
-                let h = pointwiseMax(pointwiseMin(iy1, load(py1, k)) - pointwiseMax(iy0, load(py0, k)), zero)
+                let w = lanewiseMax(lanewiseMin(ix1, load(px1, k)) - lanewiseMax(ix0, load(px0, k)), zero)
+                let h = lanewiseMax(lanewiseMin(iy1, load(py1, k)) - lanewiseMax(iy0, load(py0, k)), zero)
                 let inter = w * h
                 let ovr = inter / (iarea + load(pa, k) - inter)
                 let raw = UnsafeMutableRawPointer(ps + k)
@@ -70,6 +70,14 @@ public func nms(boxes: [Box], scores: [Float], iouThreshold: Double) -> [Int] {
     }}}}}}
     return keep
 }
+
+/// Lane-wise `min` (`pointwiseMin` is not vectorised: twenty times slower here).
+@inline(__always)
+func lanewiseMin(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .< a) }
+
+/// Lane-wise `max` (`pointwiseMax` is not vectorised).
+@inline(__always)
+func lanewiseMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .> a) }
 
 /// torchvision `batched_nms`: NMS independently within each group (`groups[i]`, e.g. class or
 /// level); returns kept indices by score descending.
