@@ -89,43 +89,62 @@ enum WinogradWeightTransform {
             let out = output.assumingMemoryBound(to: Float.self)
             let workers = min(groups, max(1, ProcessInfo.processInfo.activeProcessorCount))
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                // One tile buffer per worker, reused for its groups (fresh memory costs page faults).
+                var tiles = [SIMD16<Float>](repeating: .zero, count: layout.alpha * layout.alpha * layout.ic)
                 var group = worker
                 while group < groups {
-                    transformGroup(w, out, ocp: group * 16, layout: layout, g: g)
+                    transformGroup(w, out, ocp: group * 16, layout: layout, g: g, tiles: &tiles)
                     group += workers
                 }
             }
         }
     }
 
-    /// Output channels `ocp..<ocp+16`, every input channel.
+    /// Output channels `ocp..<ocp+16`, every input channel: the tiles are made in a buffer laid
+    /// out `[uh][uw][ic][16]`, then copied to the output in runs of whole input-channel blocks
+    /// (writing each 64-byte result straight to its scattered place in a layout of tens of
+    /// megabytes was three times slower).
     private static func transformGroup(_ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ocp: Int,
-                                       layout: Layout, g: [Float]) {
+                                       layout: Layout, g: [Float], tiles: inout [SIMD16<Float>]) {
         let ic = layout.ic, alpha = layout.alpha, filter = ic * 9
         var x = [SIMD16<Float>](repeating: .zero, count: 9)
         var rows = [SIMD16<Float>](repeating: .zero, count: 3 * alpha)
         x.withUnsafeMutableBufferPointer { x in
             rows.withUnsafeMutableBufferPointer { t in
-                for icp in 0..<ic {
-                    let base = w + ocp * filter + icp * 9
-                    for k in 0..<9 {
-                        var v = SIMD16<Float>()
-                        for lane in 0..<16 { v[lane] = base[lane * filter + k] }
-                        x[k] = v
-                    }
-                    // t[ih][j] = sum over iw of x[ih][iw] * G[j][iw] (oneDNN's order, no fused multiply-add).
-                    for ih in 0..<3 {
-                        for j in 0..<alpha {
-                            let a = x[ih * 3] * g[j * 3], b = x[ih * 3 + 1] * g[j * 3 + 1], c = x[ih * 3 + 2] * g[j * 3 + 2]
-                            t[ih * alpha + j] = (a + b) + c
+                tiles.withUnsafeMutableBufferPointer { tiles in
+                    for icp in 0..<ic {
+                        let base = w + ocp * filter + icp * 9
+                        for k in 0..<9 {
+                            var v = SIMD16<Float>()
+                            for lane in 0..<16 { v[lane] = base[lane * filter + k] }
+                            x[k] = v
+                        }
+                        // t[ih][j] = sum over iw of x[ih][iw] * G[j][iw] (oneDNN's order, no fused multiply-add).
+                        for ih in 0..<3 {
+                            for j in 0..<alpha {
+                                let a = x[ih * 3] * g[j * 3], b = x[ih * 3 + 1] * g[j * 3 + 1], c = x[ih * 3 + 2] * g[j * 3 + 2]
+                                t[ih * alpha + j] = (a + b) + c
+                            }
+                        }
+                        // tile[i][j] = sum over k of G[i][k] * t[k][j].
+                        for i in 0..<alpha {
+                            for j in 0..<alpha {
+                                let a = t[j] * g[i * 3], b = t[alpha + j] * g[i * 3 + 1], c = t[2 * alpha + j] * g[i * 3 + 2]
+                                tiles[(i * alpha + j) * ic + icp] = (a + b) + c
+                            }
                         }
                     }
-                    // tile[i][j] = sum over k of G[i][k] * t[k][j].
-                    for i in 0..<alpha {
-                        for j in 0..<alpha {
-                            let a = t[j] * g[i * 3], b = t[alpha + j] * g[i * 3 + 1], c = t[2 * alpha + j] * g[i * 3 + 2]
-                            let off = layout.offset(uh: i, uw: j, icp: icp, ocp: ocp)
-                            UnsafeMutableRawPointer(out + off).storeBytes(of: (a + b) + c, as: SIMD16<Float>.self)
+                    // Input channels whose 16-float results are adjacent in the output: an input-channel
+                    // block when the output-channel block is these 16 channels, else one.
+                    guard let tb = tiles.baseAddress else { return }
+                    let run = layout.ocBlock == 16 ? layout.icBlock : 1
+                    for uv in 0..<(alpha * alpha) {
+                        var icp = 0
+                        while icp < ic {
+                            let off = layout.offset(uh: uv / alpha, uw: uv % alpha, icp: icp, ocp: ocp)
+                            UnsafeMutableRawPointer(out + off).copyMemory(from: tb + uv * ic + icp,
+                                                                          byteCount: run * MemoryLayout<SIMD16<Float>>.size)
+                            icp += run
                         }
                     }
                 }
