@@ -181,6 +181,7 @@ enum EngineBenchmark {
         defer { try? FileManager.default.removeItem(at: cacheDir) }
         WinogradWeightCache.shared = WinogradWeightCache(directory: cacheDir)
         defer { WinogradWeightCache.shared = nil }
+        EngineMemory.releaseCaches()
         resetPeakRSS()
         PrimitiveSetupClock.shared.reset()
         let (net, build) = try buildModel()

@@ -33,17 +33,22 @@ public final class FPN {
         return try forward(blocked).mapValues { try $0.tensor(context: "FPN output") }
     }
 
-    /// The same on `nChw16c` memory.
-    func forward(_ features: [String: DNNLTensor]) throws -> [String: DNNLTensor] {
+    /// The same on `nChw16c` memory. The features are consumed: each `res` map is released once
+    /// its lateral conv has run, so its memory (back in `DNNLBufferPool`) can hold the same-size
+    /// output of that level's 3x3 conv instead of fresh pages.
+    func forward(_ features: consuming [String: DNNLTensor]) throws -> [String: DNNLTensor] {
+        var remaining = features
         var out: [String: DNNLTensor] = [:]
         var prev: DNNLTensor?
         for level in stride(from: 5, through: 2, by: -1) {
-            guard let c = features["res\(level)"] else {
+            guard let c = remaining.removeValue(forKey: "res\(level)") else {
                 throw EngineError.inputShape(layer: "FPN", expected: "feature res\(level)", actual: [])
             }
             let i = level - 2
-            let sum = try prev.map { try lateral[i].forward(c, accumulatingInto: BlockedResampling.upsampleNearest2x($0)) }
-                ?? lateral[i].forward(c)
+            let upsampled = try prev.map { try BlockedResampling.upsampleNearest2x($0) }
+            prev = nil
+            let sum = try upsampled.map { try lateral[i].forward(c, accumulatingInto: $0) } ?? lateral[i].forward(c)
+            _ = consume c
             out["p\(level)"] = try output[i].forward(sum)
             prev = sum
         }

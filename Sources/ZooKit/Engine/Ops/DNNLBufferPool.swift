@@ -12,11 +12,11 @@ final class DNNLBufferPool: @unchecked Sendable {
     private var free: [(pointer: UnsafeMutableRawPointer, size: Int, image: Int)] = []
     private var held = 0
     private var image = 0
-    /// Bytes kept at most; the oldest buffers are freed beyond it (enough for the backbone's
-    /// largest activations to be reused from block to block without holding a whole image's worth).
-    /// 128 MiB rather than 256: Keypoint R-CNN's peak RSS fell by ~100 MB (1715-1746 -> 1625-1637 MB
-    /// in `zoo-bench engine`) for at most a few percent more page faults.
-    let limit = 128 << 20
+    /// Bytes kept at most; the oldest buffers are freed beyond it. 256 MiB holds every activation
+    /// size an R50-FPN image allocates (at 128 MiB, 165 MB of Mask R-CNN's activations were fresh
+    /// pages each image, ~80 ms of page faults); since the FPN releases each `res` map after its
+    /// lateral conv, Keypoint R-CNN's peak RSS stays at ~1610 MB with it (`zoo-bench engine`).
+    let limit = 256 << 20
     /// Buffers below this size come from the allocator directly.
     let minimumSize = 1 << 16
 
@@ -62,6 +62,15 @@ final class DNNLBufferPool: @unchecked Sendable {
             entry.pointer.deallocate()
             return true
         }
+    }
+
+    /// Frees every held buffer.
+    func releaseAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        for entry in free { entry.pointer.deallocate() }
+        free.removeAll()
+        held = 0
     }
 
     /// Bytes held for reuse (tests).

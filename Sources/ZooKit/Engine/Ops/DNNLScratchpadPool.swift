@@ -27,4 +27,12 @@ final class DNNLScratchpadPool: @unchecked Sendable {
         defer { lock.unlock() }
         free.append(buffer)
     }
+
+    /// Frees every buffer not lent out.
+    func releaseAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        for buffer in free { buffer.pointer.deallocate() }
+        free.removeAll()
+    }
 }
