@@ -45,12 +45,7 @@ enum MappedFile {
     /// failed write never leaves a half-written file.
     static func writeAtomically(to url: URL, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let path = url.path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CheckpointError.io(file: path, detail: "cannot create \(temporary): \(errnoText()); check that the folder exists and is writable")
-        }
+        let (temporary, fd) = try createTemporary(beside: url, flags: O_WRONLY)
         var closed = false
         do {
             try body { buffer in
@@ -86,12 +81,7 @@ enum MappedFile {
     /// without a copy. On any error the temporary file is removed.
     static func createAtomically(at url: URL, size: Int, _ fill: (UnsafeMutableRawPointer) throws -> Void) throws -> Data {
         let path = url.path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
-        let fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CheckpointError.io(file: path, detail: "cannot create \(temporary): \(errnoText()); check that the folder exists and is writable")
-        }
+        let (temporary, fd) = try createTemporary(beside: url, flags: O_RDWR)
         defer { close(fd) }
         var mapping: UnsafeMutableRawPointer?
         do {
@@ -116,6 +106,18 @@ enum MappedFile {
         return Data(bytesNoCopy: mapping, count: size, deallocator: .custom { pointer, count in
             _ = munmap(pointer, count)
         })
+    }
+
+    /// A new, uniquely named hidden file in `url`'s folder, opened with `flags` (`O_WRONLY` or
+    /// `O_RDWR`): its path and descriptor.
+    private static func createTemporary(beside url: URL, flags: Int32) throws -> (path: String, fd: Int32) {
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let fd = open(temporary, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw CheckpointError.io(file: url.path, detail: "cannot create \(temporary): \(errnoText()); check that the folder exists and is writable")
+        }
+        return (temporary, fd)
     }
 
     static func errnoText() -> String {
