@@ -11,7 +11,8 @@ struct CacheCommand: ParsableCommand {
 
     /// `zoo cache ls [--json]`.
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cached files with their size and verified state.")
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cached files with their size and verified state.",
+            discussion: "States: verified, pinned (verified; its first download's sha256 is its only checksum), changed (size differs from its record), unverified (no record), partial (an unfinished download), derived (winograd/*.wino: transformed weights zoo run made and remakes when missing).")
 
         @Flag(help: "One JSON array instead of a table.")
         var json = false
@@ -88,7 +89,8 @@ struct CacheCommand: ParsableCommand {
 
     /// `zoo cache verify [--fix]`.
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every cached file against its record (or the md5 in its name).")
+        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every cached file against its record (or the md5 in its name).",
+            discussion: "Winograd weight files (winograd/*.wino) have no checksum: their headers are checked, and --fix removes a damaged one (zoo run makes it again).")
 
         @Flag(help: "Remove corrupt files (and record verified files the manifest lacks).")
         var fix = false

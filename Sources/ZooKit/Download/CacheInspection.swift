@@ -7,7 +7,8 @@ public struct CacheFileStatus: Codable, Sendable, Equatable {
     /// Bytes on disk.
     public var size: Int64
     /// "verified" (matches its record), "pinned" (verified; sha256 of its first download is its only
-    /// checksum), "changed" (size differs from its record), "unverified" (no record), "partial" (*.part).
+    /// checksum), "changed" (size differs from its record), "unverified" (no record), "partial" (*.part),
+    /// "derived" (`winograd/*.wino`: transformed weights `zoo run` made and rebuilds when missing).
     public var state: String
     /// sha256 from the record, if any.
     public var sha256: String?
@@ -33,6 +34,9 @@ public struct CacheListing {
             if path.hasSuffix(".part") {
                 return CacheFileStatus(path: path, size: size, state: "partial", sha256: nil, url: nil)
             }
+            if ModelCache.isWinogradFile(path) {
+                return CacheFileStatus(path: path, size: size, state: "derived", sha256: nil, url: nil)
+            }
             guard let record = records[path] else {
                 return CacheFileStatus(path: path, size: size, state: "unverified", sha256: nil, url: nil)
             }
@@ -44,7 +48,8 @@ public struct CacheListing {
 
 /// What `zoo cache verify` found.
 public struct CacheVerifyReport: Sendable {
-    /// One line per file: `ok`, `CORRUPT` (with expected and actual), or `no checksum`.
+    /// One line per file: `ok`, `CORRUPT` (with expected and actual), or `no checksum`. Winograd
+    /// weight files (`winograd/*.wino`) have no checksum; their headers are checked instead.
     public var lines: [String] = []
     /// Files that matched.
     public var ok = 0
@@ -73,6 +78,17 @@ public struct CacheVerifier {
         var added: [CacheRecord] = []
         for path in cache.files() where !path.hasSuffix(".part") {
             let file = cache.root.appendingPathComponent(path)
+            if ModelCache.isWinogradFile(path) {
+                if let problem = WinogradWeightCache.headerProblem(of: file) {
+                    report.corrupt += 1
+                    report.lines.append("CORRUPT  \(path): \(problem)\(fix ? " (removed; zoo run makes it again)" : "")")
+                    if fix, unlink(file.path) != 0 { throw DownloadError.io(operation: "unlink", path: file.path, errno: errno) }
+                } else {
+                    report.ok += 1
+                    report.lines.append("ok  \(path) (Winograd weights; header checked)")
+                }
+                continue
+            }
             let digests = try FileDigests(of: file)
             var problem: String?
             if let record = records[path] {

@@ -37,6 +37,11 @@ public struct ModelCache: Sendable {
     /// Where `zoo run` keeps Winograd-transformed weights (`WinogradWeightCache`).
     public var winogradDirectory: URL { root.appendingPathComponent("winograd") }
 
+    /// Whether `path` (below the root, as `files()` gives it) is one of `winogradDirectory`'s files.
+    public static func isWinogradFile(_ path: String) -> Bool {
+        path.hasPrefix("winograd/") && path.hasSuffix(".wino")
+    }
+
     /// The URL's path below a cache root (what iopath's HTTPURLHandler uses), without `.`/`..`.
     public static func relativePath(forURL url: String) -> String {
         var path = URLComponents(string: url)?.path ?? url

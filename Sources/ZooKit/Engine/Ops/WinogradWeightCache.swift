@@ -66,6 +66,28 @@ public final class WinogradWeightCache: @unchecked Sendable {
         return memory
     }
 
+    /// What is wrong with the header of the `.wino` file at `file` (magic, payload size against the
+    /// file's size, descriptor size), or nil when it is sound. The payload is not read: a file whose
+    /// layout does not match its layer's is caught, and rewritten, when it is loaded.
+    public static func headerProblem(of file: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return "cannot be opened" }
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd(), (try? handle.seek(toOffset: 0)) != nil,
+              let head = try? handle.read(upToCount: 24), head.count == 24 else {
+            return "shorter than its header"
+        }
+        guard Array(head.prefix(8)) == magic else { return "not a zoo Winograd weights file (bad magic)" }
+        let payload = head.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
+        let descSize = head.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+        guard descSize == UInt64(MemoryLayout<dnnl_memory_desc_t>.size) else {
+            return "descriptor of \(descSize) bytes, expected \(MemoryLayout<dnnl_memory_desc_t>.size) (another oneDNN build)"
+        }
+        guard size == UInt64(headerSize) + payload else {
+            return "\(size) bytes, the header says \(UInt64(headerSize) + payload) (truncated or padded)"
+        }
+        return nil
+    }
+
     /// `<hash>.wino` in the cache folder.
     func fileURL(weights: Tensor, desc: dnnl_memory_desc_t) -> URL {
         var hash = weights.withUnsafeBytes { ContentHash.of($0) }

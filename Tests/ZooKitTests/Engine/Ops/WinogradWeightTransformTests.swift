@@ -34,3 +34,38 @@ struct WinogradWeightTransformTests {
         #expect(relativeError(y, NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)) < 1e-4)
     }
 }
+
+/// The Winograd weight files as `zoo cache ls` and `zoo cache verify` see them.
+@Suite("Winograd files in the model cache")
+struct WinogradCacheInspectionTests {
+    @Test("ls shows them as derived; verify checks their headers, and --fix removes a truncated one")
+    func listAndVerify() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-cache-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = ModelCache(root: root)
+        var rng = SeededRandom(seed: 41)
+        let conv = Conv2d(weight: rng.tensor([256, 256, 3, 3], scale: 0.03), bias: nil, padding: 1, algorithm: .winograd)
+        conv.winogradCache = WinogradWeightCache(directory: cache.winogradDirectory)
+        _ = try conv.forward(try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16]))))
+
+        let rows = try CacheListing(cache: cache).rows()
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row.path.hasPrefix("winograd/") && row.path.hasSuffix(".wino"))
+        #expect(row.state == "derived")
+        let sound = try CacheVerifier(cache: cache).run(fix: false)
+        #expect(sound.ok == 1 && sound.corrupt == 0 && sound.unverifiable == 0)
+
+        let file = root.appendingPathComponent(row.path)
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.truncate(atOffset: UInt64(row.size - 4096))
+        try handle.close()
+        #expect(WinogradWeightCache.headerProblem(of: file)?.contains("truncated") == true)
+        let damaged = try CacheVerifier(cache: cache).run(fix: false)
+        #expect(damaged.corrupt == 1 && damaged.ok == 0)
+        #expect(FileManager.default.fileExists(atPath: file.path))
+        let fixed = try CacheVerifier(cache: cache).run(fix: true)
+        #expect(fixed.corrupt == 1)
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+    }
+}
