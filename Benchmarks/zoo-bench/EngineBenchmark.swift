@@ -116,21 +116,18 @@ enum EngineBenchmark {
     }
 
     /// GFLOP/s of each run of the ceiling convolution, direct and Winograd, on `nChw16c` input
-    /// and output as the models' convolutions run (no reorders timed).
+    /// and output as the models' convolutions run (no reorders timed). Its input (69 MB) is made
+    /// anew at each call rather than kept, so it does not count in the next model's peak memory.
     static func measureCeiling(_ o: Options) throws -> Ceiling {
         var rng = BenchRandom(seed: 1)
         let w = rng.tensor([256, 256, 3, 3], scale: 0.02)
         let x = Tensor(shape: [1, 256, 200, 336], scalars: rng.tensor([1, 256, 200, 336]).scalars.map { max($0, 0) })
         let flops = 2.0 * 256 * 256 * 9 * 200 * 336
-        var out: [[Double]] = []
-        var impl = ""
-        for alg in [ConvolutionAlgorithm.direct, .winograd] {
-            let conv = Conv2d(weight: w, bias: nil, padding: 1, algorithm: alg)
-            let t = try conv.timeBlocked(x, warmup: o.warmup, runs: o.runs)
-            impl = t.implementation
-            out.append(t.seconds.map { flops / $0 / 1e9 })
+        let timed = try [ConvolutionAlgorithm.direct, .winograd].map {
+            try Conv2d(weight: w, bias: nil, padding: 1, algorithm: $0).timeBlocked(x, warmup: o.warmup, runs: o.runs)
         }
-        return Ceiling(direct: out[0], winograd: out[1], winogradImpl: impl)
+        let gflops = timed.map { $0.seconds.map { flops / $0 / 1e9 } }
+        return Ceiling(direct: gflops[0], winograd: gflops[1], winogradImpl: timed[1].implementation)
     }
 
     // MARK: models
@@ -252,22 +249,6 @@ enum EngineBenchmark {
     }
 
     // MARK: helpers
-
-    static func lap(_ t: inout Date) -> Double {
-        let now = Date()
-        defer { t = now }
-        return now.timeIntervalSince(t)
-    }
-
-    static func timeRuns(_ o: Options, _ body: () throws -> Void) rethrows -> [Double] {
-        var times: [Double] = []
-        for i in 0..<(o.warmup + o.runs) {
-            let t = Date()
-            try body()
-            if i >= o.warmup { times.append(Date().timeIntervalSince(t)) }
-        }
-        return times
-    }
 
     static func median(_ v: [Double]) -> Double {
         let s = v.sorted()

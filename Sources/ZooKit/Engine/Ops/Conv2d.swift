@@ -129,14 +129,13 @@ public final class Conv2d {
     private func makeBlockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
         let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory in
             if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
-            let m: DNNLMemory
+            var cached: DNNLMemory?
             if desc.format_kind == dnnl_format_kind_wino, let cache = self.winogradCache ?? WinogradWeightCache.shared {
-                m = try cache.memory(weights: self.weight, desc: desc, ctx: ctx) { pointer in
+                cached = try cache.memory(weights: self.weight, desc: desc, ctx: ctx) { pointer in
                     try self.writeWeights(into: desc, at: pointer, ctx: ctx)
                 }
-            } else {
-                m = try self.reorderWeights(into: desc, ctx: ctx)
             }
+            let m = try cached ?? self.reorderWeights(into: desc, ctx: ctx)
             if self.weightMemories.count >= 2 { self.weightMemories.removeFirst() }
             self.weightMemories.append((desc, m))
             return m

@@ -47,10 +47,12 @@ public final class ConvTranspose2d {
         columnsLock.lock()
         defer { columnsLock.unlock() }
         if let columns { return columns }
-        return PrimitiveSetupClock.shared.measure { makeColumnsWeight() }
+        let made = PrimitiveSetupClock.shared.measure { makeColumnsWeight() }
+        columns = made
+        return made
     }
 
-    /// `columnsWeight`'s matrix, made (called with the lock held).
+    /// `columnsWeight`'s matrix, made anew.
     private func makeColumnsWeight() -> [Float] {
         let i = inChannels, o = outChannels, kh = weight.shape[2], kw = weight.shape[3], q = kh * kw
         var out = [Float](repeating: 0, count: i * q * o)
@@ -61,7 +63,6 @@ public final class ConvTranspose2d {
                 }
             }
         }
-        columns = out
         return out
     }
 

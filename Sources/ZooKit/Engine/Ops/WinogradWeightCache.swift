@@ -15,7 +15,7 @@ internal import CZooDNNL
 /// version and the CPU's instruction set; its header repeats the layout and the payload size,
 /// which are checked before use. A file that fails the checks is ignored and rewritten. Files
 /// are made under a temporary name (disk space reserved first) and renamed. Failures to read or
-/// write the cache never fail inference: the weights are then transformed in memory.
+/// write the cache never fail inference: the weights are then made in memory.
 public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
@@ -44,26 +44,18 @@ public final class WinogradWeightCache: @unchecked Sendable {
     private let countLock = NSLock()
 
     /// The weights in `desc`: mapped from the cache when a valid file is there, else written by
-    /// `fill` (given `dnnl_memory_desc_get_size(desc)` bytes) straight into a new cache file, or
-    /// into memory when the file cannot be made.
+    /// `fill` (given `dnnl_memory_desc_get_size(desc)` bytes) straight into a new cache file; nil
+    /// when the file cannot be made (the caller then makes the weights in memory).
     func memory(weights: Tensor, desc: dnnl_memory_desc_t, ctx: DNNLContext,
-                fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory {
+                fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory? {
         let file = fileURL(weights: weights, desc: desc)
         if let mapped = load(file, desc: desc, ctx: ctx) {
             countLock.lock(); hits += 1; countLock.unlock()
             return mapped
         }
-        if let written = try create(file, desc: desc, ctx: ctx, fill: fill) {
-            countLock.lock(); writes += 1; countLock.unlock()
-            return written
-        }
-        let context = "Winograd weights"
-        let memory = try DNNLMemory(desc, ctx, pointer: nil, context: context)
-        guard let data = dnnlData(memory) else {
-            throw EngineError.dnnl(call: "dnnl_memory_get_data_handle", status: -1, context: context)
-        }
-        try fill(data)
-        return memory
+        guard let written = try create(file, desc: desc, ctx: ctx, fill: fill) else { return nil }
+        countLock.lock(); writes += 1; countLock.unlock()
+        return written
     }
 
     /// What is wrong with the header of the `.wino` file at `file` (magic, payload size against the
@@ -73,17 +65,23 @@ public final class WinogradWeightCache: @unchecked Sendable {
         guard let handle = try? FileHandle(forReadingFrom: file) else { return "cannot be opened" }
         defer { try? handle.close() }
         guard let size = try? handle.seekToEnd(), (try? handle.seek(toOffset: 0)) != nil,
-              let head = try? handle.read(upToCount: 24), head.count == 24 else {
+              let head = try? handle.read(upToCount: 24) else {
             return "shorter than its header"
         }
-        guard Array(head.prefix(8)) == magic else { return "not a zoo Winograd weights file (bad magic)" }
-        let payload = head.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
-        let descSize = head.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+        return head.withUnsafeBytes { headerProblem($0, fileSize: Int(size)) }
+    }
+
+    /// `headerProblem(of:)` for a file of `fileSize` bytes starting with `raw`.
+    private static func headerProblem(_ raw: UnsafeRawBufferPointer, fileSize: Int) -> String? {
+        guard raw.count >= 24 else { return "shorter than its header" }
+        guard Array(raw[0..<8]) == magic else { return "not a zoo Winograd weights file (bad magic)" }
+        let payload = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let descSize = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
         guard descSize == UInt64(MemoryLayout<dnnl_memory_desc_t>.size) else {
             return "descriptor of \(descSize) bytes, expected \(MemoryLayout<dnnl_memory_desc_t>.size) (another oneDNN build)"
         }
-        guard size == UInt64(headerSize) + payload else {
-            return "\(size) bytes, the header says \(UInt64(headerSize) + payload) (truncated or padded)"
+        guard UInt64(fileSize) == UInt64(headerSize) + payload else {
+            return "\(fileSize) bytes, the header says \(UInt64(headerSize) + payload) (truncated or padded)"
         }
         return nil
     }
@@ -108,16 +106,19 @@ public final class WinogradWeightCache: @unchecked Sendable {
         let descSize = MemoryLayout<dnnl_memory_desc_t>.size
         guard data.count == Self.headerSize + payload else { return nil }
         let valid = data.withUnsafeBytes { raw -> Bool in
-            guard raw.count >= 24 + descSize, Array(raw[0..<8]) == Self.magic,
-                  raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == UInt64(payload),
-                  raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) == UInt64(descSize) else { return false }
+            guard Self.headerProblem(raw, fileSize: data.count) == nil else { return false }
             var stored = dnnl_memory_desc_t()
             withUnsafeMutableBytes(of: &stored) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[24..<(24 + descSize)])) }
             return DNNL.equal(stored, desc)
         }
-        guard valid, let base = data.withUnsafeBytes({ $0.baseAddress }) else { return nil }
-        return try? DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(mutating: base + Self.headerSize),
-                               keepAlive: data, context: "Winograd weights \(file.path)")
+        return valid ? try? payloadMemory(data, desc: desc, ctx: ctx, file: file) : nil
+    }
+
+    /// The weights in a mapped cache file's payload (the mapping kept alive by the memory).
+    private func payloadMemory(_ data: Data, desc: dnnl_memory_desc_t, ctx: DNNLContext, file: URL) throws -> DNNLMemory? {
+        guard let base = data.withUnsafeBytes({ $0.baseAddress }) else { return nil }
+        return try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(mutating: base + Self.headerSize),
+                              keepAlive: data, context: "Winograd weights \(file.path)")
     }
 
     /// A new cache file: header, then the payload written in place by `fill`; nil when the
@@ -148,9 +149,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         } catch {
             return nil
         }
-        guard let base = data.withUnsafeBytes({ $0.baseAddress }) else { return nil }
-        return try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(mutating: base + Self.headerSize),
-                              keepAlive: data, context: "Winograd weights \(file.path)")
+        return try payloadMemory(data, desc: desc, ctx: ctx, file: file)
     }
 }
 
