@@ -66,6 +66,8 @@ struct RunCommand: ParsableCommand {
         if convolution == .winograd {
             WinogradWeightCache.shared = WinogradWeightCache(directory: ModelCache().winogradDirectory)
         }
+        // New Winograd weight files are flushed and put in place in the background; let that finish.
+        defer { WinogradWeightCache.shared?.waitForPendingWrites() }
         let start = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(
             model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,

@@ -41,8 +41,8 @@ enum MappedFile {
     }
 
     /// Writes a file at `url` by calling `body` with a temporary file descriptor in the same
-    /// folder, then renaming it over `url`; on any error the temporary file is removed, so a
-    /// failed write never leaves a half-written file.
+    /// folder, flushing it to disk (`fsync`), then renaming it over `url`; on any error the
+    /// temporary file is removed, so a failed write, or a crash, never leaves a half-written file.
     static func writeAtomically(to url: URL, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let path = url.path
         let (temporary, fd) = try createTemporary(beside: url, flags: O_WRONLY)
@@ -60,6 +60,11 @@ enum MappedFile {
                     offset += written
                 }
             }
+            // On disk before it takes the real name: a crash never leaves a file there whose
+            // blocks were not written.
+            if fsync(fd) != 0, errno != EINVAL, errno != EROFS {
+                throw CheckpointError.io(file: path, detail: "fsync failed: \(errnoText()); check the disk")
+            }
             closed = true
             guard close(fd) == 0 else {
                 throw CheckpointError.io(file: path, detail: "close failed: \(errnoText()); check free disk space")
@@ -74,15 +79,42 @@ enum MappedFile {
         }
     }
 
-    /// Creates a file of `size` bytes at `url` by mapping a temporary file in the same folder
-    /// (its blocks reserved first, so a full disk fails here rather than at a page fault),
-    /// letting `fill` write the bytes in place, then renaming it over `url`. Returns the
-    /// mapping, which lives as long as the returned `Data`: the caller reads the bytes it wrote
-    /// without a copy. On any error the temporary file is removed.
-    static func createAtomically(at url: URL, size: Int, _ fill: (UnsafeMutableRawPointer) throws -> Void) throws -> Data {
+    /// A file made by `createMapped`: written and mapped, but still under its temporary name.
+    /// `commit` puts it in place once its bytes are on disk; until then a crash leaves only a
+    /// temporary file, never a file under the real name whose blocks were not written.
+    struct PendingFile: Sendable {
+        /// The temporary file's path.
+        let temporary: String
+        /// Where `commit` puts it.
+        let path: String
+        let fd: Int32
+
+        /// Flushes the file's bytes to disk (`fdatasync`), renames it to `path` and closes it;
+        /// on failure removes it instead. Returns what went wrong, or nil.
+        func commit() -> String? {
+            defer { close(fd) }
+            if fdatasync(fd) != 0, errno != EINVAL, errno != EROFS {
+                let problem = "fdatasync failed: \(MappedFile.errnoText())"
+                unlink(temporary)
+                return problem
+            }
+            guard rename(temporary, path) == 0 else {
+                let problem = "rename from \(temporary) failed: \(MappedFile.errnoText())"
+                unlink(temporary)
+                return problem
+            }
+            return nil
+        }
+    }
+
+    /// Creates a file of `size` bytes beside `url` under a temporary name (its blocks reserved
+    /// first, so a full disk fails here rather than at a page fault), maps it shared and lets
+    /// `fill` write the bytes in place. Returns the mapping, which lives as long as the returned
+    /// `Data` (the caller reads the bytes it wrote without a copy), and the file to `commit`.
+    /// On any error the temporary file is removed.
+    static func createMapped(at url: URL, size: Int, _ fill: (UnsafeMutableRawPointer) throws -> Void) throws -> (data: Data, pending: PendingFile) {
         let path = url.path
         let (temporary, fd) = try createTemporary(beside: url, flags: O_RDWR)
-        defer { close(fd) }
         var mapping: UnsafeMutableRawPointer?
         do {
             let reserved = posix_fallocate(fd, 0, off_t(size))
@@ -94,18 +126,21 @@ enum MappedFile {
             }
             mapping = address
             try fill(address)
-            guard rename(temporary, path) == 0 else {
-                throw CheckpointError.io(file: path, detail: "rename from \(temporary) failed: \(errnoText())")
-            }
         } catch {
             if let mapping { _ = munmap(mapping, size) }
+            close(fd)
             unlink(temporary)
             throw error
         }
-        guard let mapping else { throw CheckpointError.io(file: path, detail: "no mapping") }
-        return Data(bytesNoCopy: mapping, count: size, deallocator: .custom { pointer, count in
+        guard let mapping else {
+            close(fd)
+            unlink(temporary)
+            throw CheckpointError.io(file: path, detail: "no mapping")
+        }
+        let data = Data(bytesNoCopy: mapping, count: size, deallocator: .custom { pointer, count in
             _ = munmap(pointer, count)
         })
+        return (data, PendingFile(temporary: temporary, path: path, fd: fd))
     }
 
     /// A new, uniquely named hidden file in `url`'s folder, opened with `flags` (`O_WRONLY` or

@@ -8,14 +8,18 @@ internal import CZooDNNL
 /// little arithmetic, but every byte lands in fresh memory, and first touches of memory are slow
 /// on the VMs here (about 2 µs a page): 0.13 s for Mask R-CNN's 265 MB, 0.27 s for Keypoint
 /// R-CNN's 510 MB. With a cache, the first process transforms each layer straight into a new
-/// file's shared mapping (no second copy; the kernel writes it back in the background) and later
+/// file's shared mapping (no second copy) and later
 /// processes map the file, whose pages the kernel usually still holds.
 ///
 /// A file is named after a hash of the layer's weights, the layout oneDNN asked for, oneDNN's
 /// version and the CPU's instruction set; its header repeats the layout and the payload size,
 /// which are checked before use. A file that fails the checks is ignored and rewritten. Files
-/// are made under a temporary name (disk space reserved first) and renamed. Failures to read or
-/// write the cache never fail inference: the weights are then made in memory.
+/// are made under a temporary name (disk space reserved first) and used at once; once writes
+/// pause, a background queue flushes each to disk and only then renames it, so a crash or power
+/// cut leaves a temporary file (removed by a later write once an hour old), never a `.wino` file
+/// whose payload did not reach the disk. `waitForPendingWrites` flushes what is left at once;
+/// `zoo run` calls it before exiting. Failures to read or write the cache never fail inference: the weights are
+/// then made in memory.
 public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
@@ -38,10 +42,57 @@ public final class WinogradWeightCache: @unchecked Sendable {
     static let headerSize = 4096
     static let magic = Array("ZOOWINO1".utf8)
 
-    /// What was read from disk and written to it in this process (for tests and `--verbose`).
+    /// Weights found in the cache (a file, or one this process is still putting in place) and
+    /// files written, in this process (for tests and `--verbose`).
     public private(set) var hits = 0
     public private(set) var writes = 0
     private let countLock = NSLock()
+
+    /// Files written but not yet flushed and renamed, by final path: their mappings, shared with
+    /// any later layer of the same weights and layout (guarded by `countLock`).
+    private var inFlight: [String: Data] = [:]
+    /// Files waiting to be flushed and renamed, oldest first (guarded by `countLock`).
+    private var queued: [(path: String, file: MappedFile.PendingFile)] = []
+    private var lastWrite = DispatchTime.now()
+    private var sweptTemporaries = false
+    /// Held while files are flushed and renamed.
+    private let flushLock = NSLock()
+    /// Flushes and renames new files off the inference threads, once no file has been written for
+    /// `flushDelay`: flushing 250-500 MB while a model's first image runs slowed it by about
+    /// 0.15 s (writeback competes for the two cores), so the flush waits for a quiet moment.
+    let persistQueue = DispatchQueue(label: "zoo.winograd-cache.persist", qos: .utility)
+    static let flushDelay = DispatchTimeInterval.seconds(2)
+
+    deinit {
+        flushQueued()
+    }
+
+    /// Flushes and renames every file written so far, now, and returns once each is on disk
+    /// under its name (or, failing that, removed).
+    public func waitForPendingWrites() {
+        flushQueued()
+    }
+
+    /// Commits the queued files, one at a time.
+    private func flushQueued() {
+        flushLock.lock()
+        defer { flushLock.unlock() }
+        while true {
+            countLock.lock()
+            guard !queued.isEmpty else { countLock.unlock(); return }
+            let next = queued.removeFirst()
+            countLock.unlock()
+            // A failed flush or rename loses only the file: this process keeps its mapping.
+            _ = next.file.commit()
+            countLock.lock()
+            inFlight[next.path] = nil
+            countLock.unlock()
+        }
+    }
+
+    /// Temporary files older than this are left over from a process that stopped before
+    /// putting them in place; a later write removes them.
+    static let staleTemporaryAge: TimeInterval = 3600
 
     /// The weights in `desc`: mapped from the cache when a valid file is there, else written by
     /// `fill` (given `dnnl_memory_desc_get_size(desc)` bytes) straight into a new cache file; nil
@@ -49,6 +100,13 @@ public final class WinogradWeightCache: @unchecked Sendable {
     func memory(weights: Tensor, desc: dnnl_memory_desc_t, ctx: DNNLContext,
                 fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory? {
         let file = fileURL(weights: weights, desc: desc)
+        countLock.lock()
+        let pending = inFlight[file.path]
+        countLock.unlock()
+        if let pending, let shared = try payloadMemory(pending, desc: desc, ctx: ctx, file: file) {
+            countLock.lock(); hits += 1; countLock.unlock()
+            return shared
+        }
         if let mapped = load(file, desc: desc, ctx: ctx) {
             countLock.lock(); hits += 1; countLock.unlock()
             return mapped
@@ -137,10 +195,11 @@ public final class WinogradWeightCache: @unchecked Sendable {
         withUnsafeBytes(of: UInt64(descSize).littleEndian) { header.replaceSubrange(16..<24, with: $0) }
         var d = desc
         withUnsafeBytes(of: &d) { header.replaceSubrange(24..<(24 + descSize), with: $0) }
+        sweepStaleTemporaries()
         struct FillFailed: Error { let error: Error }
-        let data: Data
+        let made: (data: Data, pending: MappedFile.PendingFile)
         do {
-            data = try MappedFile.createAtomically(at: file, size: Self.headerSize + payload) { base in
+            made = try MappedFile.createMapped(at: file, size: Self.headerSize + payload) { base in
                 header.withUnsafeBytes { UnsafeMutableRawBufferPointer(start: base, count: Self.headerSize).copyMemory(from: $0) }
                 do { try fill(base + Self.headerSize) } catch { throw FillFailed(error: error) }
             }
@@ -149,7 +208,37 @@ public final class WinogradWeightCache: @unchecked Sendable {
         } catch {
             return nil
         }
-        return try payloadMemory(data, desc: desc, ctx: ctx, file: file)
+        countLock.lock()
+        inFlight[file.path] = made.data
+        queued.append((file.path, made.pending))
+        lastWrite = DispatchTime.now()
+        countLock.unlock()
+        persistQueue.asyncAfter(deadline: .now() + Self.flushDelay) { [weak self] in
+            guard let self else { return }
+            self.countLock.lock()
+            let quiet = DispatchTime.now() >= self.lastWrite + Self.flushDelay
+            self.countLock.unlock()
+            // Not quiet: a later write scheduled its own flush.
+            if quiet { self.flushQueued() }
+        }
+        return try payloadMemory(made.data, desc: desc, ctx: ctx, file: file)
+    }
+
+    /// Removes temporary files in the folder older than `staleTemporaryAge`, once per cache.
+    private func sweepStaleTemporaries() {
+        countLock.lock()
+        let swept = sweptTemporaries
+        sweptTemporaries = true
+        countLock.unlock()
+        guard !swept, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        let cutoff = Date().addingTimeInterval(-Self.staleTemporaryAge)
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && name.contains(".wino.") {
+            let url = directory.appendingPathComponent(name)
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
+               modified < cutoff {
+                try? FileManager.default.removeItem(at: url)
+            }
+        }
     }
 }
 

@@ -133,6 +133,7 @@ struct WinogradWeightCacheTests {
         let first = try run()
         #expect(relativeError(first, NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)) < 1e-4)
         #expect(cache.writes == 1 && cache.hits == 0)
+        cache.waitForPendingWrites()
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }
         #expect(files.count == 1)
 
@@ -149,6 +150,7 @@ struct WinogradWeightCacheTests {
         let third = try run()
         #expect(cache.hits == 1 && cache.writes == 2)
         #expect(third.scalars == first.scalars)
+        cache.waitForPendingWrites()
         let repaired = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
         #expect(repaired == size)
 
@@ -157,7 +159,60 @@ struct WinogradWeightCacheTests {
         other.winogradCache = cache
         _ = try other.forward(input)
         #expect(cache.writes == 3)
+        cache.waitForPendingWrites()
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }.count == 2)
+    }
+}
+
+extension WinogradWeightCacheTests {
+    @Test("A new file takes its name only once flushed; until then a second layer shares its mapping")
+    func fileInPlaceOnlyWhenFlushed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = WinogradWeightCache(directory: dir)
+        var rng = SeededRandom(seed: 32)
+        let x = NaiveOps.relu(rng.tensor([1, 256, 16, 16]))
+        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03), b = rng.tensor([256])
+        let input = try BlockedLayoutTests.blocked(x)
+        func run() throws -> Tensor {
+            let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
+            conv.winogradCache = cache
+            return try conv.forward(input).tensor(context: "test")
+        }
+        func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path) }
+
+        cache.persistQueue.suspend()                    // the flush has not happened yet
+        let first = try run()
+        #expect(cache.writes == 1)
+        #expect(try names().filter { $0.hasSuffix(".wino") }.isEmpty)
+        #expect(try names().filter { $0.hasSuffix(".tmp") }.count == 1)
+        let second = try run()                          // same weights, same layout: the in-flight file
+        #expect(cache.writes == 1 && cache.hits == 1)
+        #expect(second.scalars == first.scalars)
+        cache.persistQueue.resume()
+        cache.waitForPendingWrites()
+        #expect(try names().filter { $0.hasSuffix(".wino") }.count == 1)
+        #expect(try names().filter { $0.hasSuffix(".tmp") }.isEmpty)
+    }
+
+    @Test("A temporary file left by a stopped process is removed once an hour old; a recent one is kept")
+    func staleTemporariesRemoved() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let stale = dir.appendingPathComponent(".0123456789abcdef.wino.999.1.tmp")
+        let recent = dir.appendingPathComponent(".0123456789abcdef.wino.999.2.tmp")
+        for file in [stale, recent] { try Data(repeating: 1, count: 4096).write(to: file) }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 3600)], ofItemAtPath: stale.path)
+        let cache = WinogradWeightCache(directory: dir)
+        var rng = SeededRandom(seed: 33)
+        let conv = Conv2d(weight: rng.tensor([256, 256, 3, 3], scale: 0.03), bias: nil, padding: 1, algorithm: .winograd)
+        conv.winogradCache = cache
+        _ = try conv.forward(try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16]))))
+        cache.waitForPendingWrites()
+        #expect(cache.writes == 1)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: recent.path))
     }
 }
 

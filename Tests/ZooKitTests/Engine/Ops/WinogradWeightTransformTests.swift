@@ -45,8 +45,10 @@ struct WinogradCacheInspectionTests {
         let cache = ModelCache(root: root)
         var rng = SeededRandom(seed: 41)
         let conv = Conv2d(weight: rng.tensor([256, 256, 3, 3], scale: 0.03), bias: nil, padding: 1, algorithm: .winograd)
-        conv.winogradCache = WinogradWeightCache(directory: cache.winogradDirectory)
+        let winograd = WinogradWeightCache(directory: cache.winogradDirectory)
+        conv.winogradCache = winograd
         _ = try conv.forward(try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16]))))
+        winograd.waitForPendingWrites()
 
         let rows = try CacheListing(cache: cache).rows()
         #expect(rows.count == 1)
