@@ -13,7 +13,8 @@ struct RunCommand: ParsableCommand {
             --json FILE writes JSON Lines: one object per image in the schema of the fixtures' golden files \
             (see the README), appended as each image finishes.
             With Winograd convolutions (the default) the transformed weights are kept in the cache's winograd/ \
-            folder, so later runs of the same model start at once.
+            folder, so later runs of the same model start at once; the least recently used files go when it \
+            outgrows ZOO_WINOGRAD_CACHE_MB (default 4096).
             """)
 
     @Argument(help: "A zoo id or config path, or a .pkl / .safetensors weights file.")
@@ -64,7 +65,10 @@ struct RunCommand: ParsableCommand {
         var overrides: [String: ConfigValue] = [:]
         if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
         if convolution == .winograd {
-            WinogradWeightCache.shared = WinogradWeightCache(directory: ModelCache().winogradDirectory)
+            let megabytes = ProcessInfo.processInfo.environment["ZOO_WINOGRAD_CACHE_MB"].flatMap { Int($0) }
+            WinogradWeightCache.shared = WinogradWeightCache(
+                directory: ModelCache().winogradDirectory,
+                maxBytes: megabytes.map { max($0, 0) << 20 } ?? WinogradWeightCache.defaultMaxBytes)
         }
         // New Winograd weight files are flushed and put in place in the background; let that finish.
         defer { WinogradWeightCache.shared?.waitForPendingWrites() }

@@ -24,9 +24,17 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
 
-    /// A cache in `directory` (created when first written).
-    public init(directory: URL) {
+    /// The folder's size limit: after new files are put in place, the least recently used other
+    /// files are removed until the `.wino` files fit. Files this process uses are never removed.
+    public let maxBytes: Int
+
+    /// 4 GiB: a few models' worth (Mask R-CNN R50-FPN needs about 250 MB, Keypoint R-CNN 500 MB).
+    public static let defaultMaxBytes = 4 << 30
+
+    /// A cache in `directory` (created when first written), kept under `maxBytes`.
+    public init(directory: URL, maxBytes: Int = WinogradWeightCache.defaultMaxBytes) {
         self.directory = directory
+        self.maxBytes = maxBytes
     }
 
     /// The cache every convolution uses; nil (the default) transforms weights in memory only.
@@ -55,6 +63,8 @@ public final class WinogradWeightCache: @unchecked Sendable {
     private var queued: [(path: String, file: MappedFile.PendingFile)] = []
     private var lastWrite = DispatchTime.now()
     private var sweptTemporaries = false
+    /// The files this process maps (guarded by `countLock`): never pruned by it.
+    private var used = Set<String>()
     /// Held while files are flushed and renamed.
     private let flushLock = NSLock()
     /// Flushes and renames new files off the inference threads, once no file has been written for
@@ -73,13 +83,19 @@ public final class WinogradWeightCache: @unchecked Sendable {
         flushQueued()
     }
 
-    /// Commits the queued files, one at a time.
+    /// Commits the queued files, one at a time, then prunes the folder if any was committed.
     private func flushQueued() {
         flushLock.lock()
         defer { flushLock.unlock() }
+        var committed = false
         while true {
             countLock.lock()
-            guard !queued.isEmpty else { countLock.unlock(); return }
+            guard !queued.isEmpty else {
+                countLock.unlock()
+                if committed { prune() }
+                return
+            }
+            committed = true
             let next = queued.removeFirst()
             countLock.unlock()
             // A failed flush or rename loses only the file: this process keeps its mapping.
@@ -108,12 +124,35 @@ public final class WinogradWeightCache: @unchecked Sendable {
             return shared
         }
         if let mapped = load(file, desc: desc, ctx: ctx) {
-            countLock.lock(); hits += 1; countLock.unlock()
+            // Its modification time is its last use, for pruning.
+            _ = utimensat(AT_FDCWD, file.path, nil, 0)
+            countLock.lock(); hits += 1; used.insert(file.path); countLock.unlock()
             return mapped
         }
         guard let written = try create(file, desc: desc, ctx: ctx, fill: fill) else { return nil }
-        countLock.lock(); writes += 1; countLock.unlock()
+        countLock.lock(); writes += 1; used.insert(file.path); countLock.unlock()
         return written
+    }
+
+    /// Removes the least recently used `.wino` files (oldest modification time first) that this
+    /// process does not use until the folder's `.wino` files fit in `maxBytes`.
+    private func prune() {
+        let keys: Set<URLResourceKey> = [.fileSizeKey, .contentModificationDateKey]
+        guard let urls = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: Array(keys)) else { return }
+        var files = urls.filter { $0.pathExtension == "wino" }.compactMap { url -> (url: URL, size: Int, used: Date)? in
+            guard let values = try? url.resourceValues(forKeys: keys), let size = values.fileSize,
+                  let modified = values.contentModificationDate else { return nil }
+            return (url, size, modified)
+        }
+        var total = files.reduce(0) { $0 + $1.size }
+        guard total > maxBytes else { return }
+        countLock.lock()
+        let inUse = used
+        countLock.unlock()
+        files.sort { $0.used < $1.used }
+        for file in files where total > maxBytes && !inUse.contains(file.url.path) {
+            if (try? FileManager.default.removeItem(at: file.url)) != nil { total -= file.size }
+        }
     }
 
     /// What is wrong with the header of the `.wino` file at `file` (magic, payload size against the

@@ -216,6 +216,58 @@ extension WinogradWeightCacheTests {
     }
 }
 
+extension WinogradWeightCacheTests {
+    @Test("Over its size limit the folder loses its least recently used files, never one this process uses")
+    func pruneLeastRecentlyUsed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededRandom(seed: 34)
+        let input = try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16])))
+        let weights = (0..<3).map { _ in rng.tensor([256, 256, 3, 3], scale: 0.03) }
+        func convolve(_ w: Tensor, _ cache: WinogradWeightCache) throws {
+            let conv = Conv2d(weight: w, bias: nil, padding: 1, algorithm: .winograd)
+            conv.winogradCache = cache
+            _ = try conv.forward(input)
+        }
+        func files() throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") })
+        }
+
+        // One process writes A and B (no limit to speak of).
+        let writer = WinogradWeightCache(directory: dir)
+        try convolve(weights[0], writer)
+        writer.waitForPendingWrites()
+        let a = try files()
+        try convolve(weights[1], writer)
+        writer.waitForPendingWrites()
+        let b = try files().subtracting(a)
+        #expect(a.count == 1 && b.count == 1)
+        let aName = try #require(a.first), bName = try #require(b.first)
+        let fileSize = try #require(try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(aName).path)[.size] as? Int)
+        for (name, hoursAgo) in [(aName, 3.0), (bName, 2.0)] {
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-hoursAgo * 3600)],
+                                                  ofItemAtPath: dir.appendingPathComponent(name).path)
+        }
+
+        // A later process with room for two uses A (now the most recent) and writes C: B, the
+        // least recently used, goes.
+        let later = WinogradWeightCache(directory: dir, maxBytes: 2 * fileSize + fileSize / 2)
+        try convolve(weights[0], later)
+        #expect(later.hits == 1)
+        try convolve(weights[2], later)
+        later.waitForPendingWrites()
+        let kept = try files()
+        #expect(kept.count == 2)
+        #expect(kept.isSuperset(of: a) && kept.isDisjoint(with: b))
+
+        // With room for none, files this process uses stay.
+        let tight = WinogradWeightCache(directory: dir, maxBytes: 0)
+        try convolve(weights[1], tight)
+        tight.waitForPendingWrites()
+        #expect(try files() == b)
+    }
+}
+
 @Suite("Activation buffer pool")
 struct BufferPoolTests {
     @Test("A buffer no image used is freed at the next image's start; one in use stays")
