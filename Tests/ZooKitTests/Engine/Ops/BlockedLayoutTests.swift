@@ -115,20 +115,28 @@ struct CrossThreadTests {
 
 @Suite("Winograd weights cached on disk")
 struct WinogradWeightCacheTests {
+    /// A new folder name under the temporary directory (the test removes the folder).
+    static func temporaryFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+    }
+
+    /// A 3x3 Winograd convolution of `weight` on `input`, its transformed weights kept in `cache`.
+    static func convolve(_ weight: Tensor, bias: Tensor?, _ input: DNNLTensor, _ cache: WinogradWeightCache) throws -> Tensor {
+        let conv = Conv2d(weight: weight, bias: bias, padding: 1, algorithm: .winograd)
+        conv.winogradCache = cache
+        return try conv.forward(input).tensor(context: "test")
+    }
+
     @Test("A second conv with the same weights maps the first one's file; a damaged file is rewritten")
     func cacheRoundTrip() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = WinogradWeightCache(directory: dir)
         var rng = SeededRandom(seed: 31)
         let x = NaiveOps.relu(rng.tensor([1, 256, 16, 16]))
         let wt = rng.tensor([256, 256, 3, 3], scale: 0.03), b = rng.tensor([256])
         let input = try BlockedLayoutTests.blocked(x)
-        func run() throws -> Tensor {
-            let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
-            conv.winogradCache = cache
-            return try conv.forward(input).tensor(context: "test")
-        }
+        func run() throws -> Tensor { try Self.convolve(wt, bias: b, input, cache) }
 
         let first = try run()
         #expect(relativeError(first, NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)) < 1e-4)
@@ -155,9 +163,7 @@ struct WinogradWeightCacheTests {
         #expect(repaired == size)
 
         // Other weights, another file.
-        let other = Conv2d(weight: rng.tensor([256, 256, 3, 3], scale: 0.03), bias: b, padding: 1, algorithm: .winograd)
-        other.winogradCache = cache
-        _ = try other.forward(input)
+        _ = try Self.convolve(rng.tensor([256, 256, 3, 3], scale: 0.03), bias: b, input, cache)
         #expect(cache.writes == 3)
         cache.waitForPendingWrites()
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }.count == 2)
@@ -167,18 +173,13 @@ struct WinogradWeightCacheTests {
 extension WinogradWeightCacheTests {
     @Test("A new file takes its name only once flushed; until then a second layer shares its mapping")
     func fileInPlaceOnlyWhenFlushed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = WinogradWeightCache(directory: dir)
         var rng = SeededRandom(seed: 32)
-        let x = NaiveOps.relu(rng.tensor([1, 256, 16, 16]))
-        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03), b = rng.tensor([256])
-        let input = try BlockedLayoutTests.blocked(x)
-        func run() throws -> Tensor {
-            let conv = Conv2d(weight: wt, bias: b, padding: 1, algorithm: .winograd)
-            conv.winogradCache = cache
-            return try conv.forward(input).tensor(context: "test")
-        }
+        let input = try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16])))
+        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03)
+        func run() throws -> Tensor { try Self.convolve(wt, bias: nil, input, cache) }
         func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path) }
 
         cache.persistQueue.suspend()                    // the flush has not happened yet
@@ -197,7 +198,7 @@ extension WinogradWeightCacheTests {
 
     @Test("A temporary file left by a stopped process is removed once an hour old; a recent one is kept")
     func staleTemporariesRemoved() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let stale = dir.appendingPathComponent(".0123456789abcdef.wino.999.1.tmp")
@@ -206,9 +207,8 @@ extension WinogradWeightCacheTests {
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 3600)], ofItemAtPath: stale.path)
         let cache = WinogradWeightCache(directory: dir)
         var rng = SeededRandom(seed: 33)
-        let conv = Conv2d(weight: rng.tensor([256, 256, 3, 3], scale: 0.03), bias: nil, padding: 1, algorithm: .winograd)
-        conv.winogradCache = cache
-        _ = try conv.forward(try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16]))))
+        let input = try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16])))
+        _ = try Self.convolve(rng.tensor([256, 256, 3, 3], scale: 0.03), bias: nil, input, cache)
         cache.waitForPendingWrites()
         #expect(cache.writes == 1)
         #expect(!FileManager.default.fileExists(atPath: stale.path))
@@ -219,16 +219,12 @@ extension WinogradWeightCacheTests {
 extension WinogradWeightCacheTests {
     @Test("Over its size limit the folder loses its least recently used files, never one this process uses")
     func pruneLeastRecentlyUsed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = SeededRandom(seed: 34)
         let input = try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([1, 256, 16, 16])))
         let weights = (0..<3).map { _ in rng.tensor([256, 256, 3, 3], scale: 0.03) }
-        func convolve(_ w: Tensor, _ cache: WinogradWeightCache) throws {
-            let conv = Conv2d(weight: w, bias: nil, padding: 1, algorithm: .winograd)
-            conv.winogradCache = cache
-            _ = try conv.forward(input)
-        }
+        func convolve(_ w: Tensor, _ cache: WinogradWeightCache) throws { _ = try Self.convolve(w, bias: nil, input, cache) }
         func files() throws -> Set<String> {
             Set(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") })
         }
