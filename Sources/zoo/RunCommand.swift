@@ -65,10 +65,15 @@ struct RunCommand: ParsableCommand {
         var overrides: [String: ConfigValue] = [:]
         if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
         if convolution == .winograd {
-            let megabytes = ProcessInfo.processInfo.environment["ZOO_WINOGRAD_CACHE_MB"].flatMap { Int($0) }
-            WinogradWeightCache.shared = WinogradWeightCache(
-                directory: ModelCache().winogradDirectory,
-                maxBytes: megabytes.map { max($0, 0) << 20 } ?? WinogradWeightCache.defaultMaxBytes)
+            var maxBytes = WinogradWeightCache.defaultMaxBytes
+            if let text = ProcessInfo.processInfo.environment["ZOO_WINOGRAD_CACHE_MB"], !text.isEmpty {
+                guard let megabytes = Int(text), megabytes >= 0 else {
+                    throw ValidationError("ZOO_WINOGRAD_CACHE_MB must be a whole number of megabytes, not '\(text)'")
+                }
+                let (bytes, overflow) = megabytes.multipliedReportingOverflow(by: 1 << 20)
+                maxBytes = overflow ? Int.max : bytes
+            }
+            WinogradWeightCache.shared = WinogradWeightCache(directory: ModelCache().winogradDirectory, maxBytes: maxBytes)
         }
         // New Winograd weight files are flushed and put in place in the background; let that finish.
         defer { WinogradWeightCache.shared?.waitForPendingWrites() }

@@ -62,7 +62,7 @@ enum MappedFile {
             }
             // On disk before it takes the real name: a crash never leaves a file there whose
             // blocks were not written.
-            if fsync(fd) != 0, errno != EINVAL, errno != EROFS {
+            if fsync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
                 throw CheckpointError.io(file: path, detail: "fsync failed: \(errnoText()); check the disk")
             }
             closed = true
@@ -93,7 +93,7 @@ enum MappedFile {
         /// on failure removes it instead. Returns what went wrong, or nil.
         func commit() -> String? {
             defer { close(fd) }
-            if fdatasync(fd) != 0, errno != EINVAL, errno != EROFS {
+            if fdatasync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
                 let problem = "fdatasync failed: \(MappedFile.errnoText())"
                 unlink(temporary)
                 return problem

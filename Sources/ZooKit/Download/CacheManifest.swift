@@ -75,9 +75,13 @@ func writeAtomically(_ data: Data, to url: URL) throws {
         return nil
     }
     if let failure { throw fail(failure.0, failure.1, closing: true) }
-    if fsync(fd) != 0, errno != EINVAL, errno != EROFS { throw fail("fsync", errno, closing: true) }
+    if fsync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP { throw fail("fsync", errno, closing: true) }
     guard close(fd) == 0 else { throw fail("close", errno, closing: false) }
-    guard rename(temp, url.path) == 0 else { throw fail("rename", errno, closing: false) }
+    guard rename(temp, url.path) == 0 else {
+        let code = errno
+        unlink(temp)
+        throw DownloadError.io(operation: "rename", path: url.path, errno: code)
+    }
 }
 
 func isoNow() -> String {

@@ -81,4 +81,15 @@ import Testing
         #expect(r.status != 0)
         #expect(r.stderr.contains("--config"), "\(r.stderr)")
     }
+
+    @Test func badWinogradCacheLimitIsAClearError() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        var env = environment
+        env["ZOO_WINOGRAD_CACHE_MB"] = "lots"
+        let r = try TestSupport.runZoo(["run", "tiny-mask", Self.images.appendingPathComponent("img5_tiny_64x48.png").path],
+                                       environment: env)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("ZOO_WINOGRAD_CACHE_MB") && r.stderr.contains("'lots'"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("cache/winograd").path))
+    }
 }

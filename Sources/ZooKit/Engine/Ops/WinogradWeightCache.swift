@@ -16,7 +16,7 @@ internal import CZooDNNL
 /// which are checked before use. A file that fails the checks is ignored and rewritten. Files
 /// are made under a temporary name (disk space reserved first) and used at once; once writes
 /// pause, a background queue flushes each to disk and only then renames it, so a crash or power
-/// cut leaves a temporary file (removed by a later write once an hour old), never a `.wino` file
+/// cut leaves a temporary file (removed by a later process once an hour old), never a `.wino` file
 /// whose payload did not reach the disk. `waitForPendingWrites` flushes what is left at once;
 /// `zoo run` calls it before exiting. Failures to read or write the cache never fail inference: the weights are
 /// then made in memory.
@@ -63,7 +63,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
     private var queued: [(path: String, file: MappedFile.PendingFile)] = []
     private var lastWrite = DispatchTime.now()
     private var sweptTemporaries = false
-    /// The files this process maps (guarded by `countLock`): never pruned by it.
+    /// The names of the files this process maps (guarded by `countLock`): never pruned by it.
     private var used = Set<String>()
     /// Held while files are flushed and renamed.
     private let flushLock = NSLock()
@@ -107,7 +107,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
     }
 
     /// Temporary files older than this are left over from a process that stopped before
-    /// putting them in place; a later write removes them.
+    /// putting them in place; a later process's first use of the cache removes them.
     static let staleTemporaryAge: TimeInterval = 3600
 
     /// The weights in `desc`: mapped from the cache when a valid file is there, else written by
@@ -116,21 +116,22 @@ public final class WinogradWeightCache: @unchecked Sendable {
     func memory(weights: Tensor, desc: dnnl_memory_desc_t, ctx: DNNLContext,
                 fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory? {
         let file = fileURL(weights: weights, desc: desc)
+        sweepStaleTemporaries()
         countLock.lock()
         let pending = inFlight[file.path]
         countLock.unlock()
-        if let pending, let shared = try payloadMemory(pending, desc: desc, ctx: ctx, file: file) {
+        if let pending, let shared = try? payloadMemory(pending, desc: desc, ctx: ctx, file: file) {
             countLock.lock(); hits += 1; countLock.unlock()
             return shared
         }
         if let mapped = load(file, desc: desc, ctx: ctx) {
             // Its modification time is its last use, for pruning.
             _ = utimensat(AT_FDCWD, file.path, nil, 0)
-            countLock.lock(); hits += 1; used.insert(file.path); countLock.unlock()
+            countLock.lock(); hits += 1; used.insert(file.lastPathComponent); countLock.unlock()
             return mapped
         }
         guard let written = try create(file, desc: desc, ctx: ctx, fill: fill) else { return nil }
-        countLock.lock(); writes += 1; used.insert(file.path); countLock.unlock()
+        countLock.lock(); writes += 1; countLock.unlock()
         return written
     }
 
@@ -150,7 +151,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         let inUse = used
         countLock.unlock()
         files.sort { $0.used < $1.used }
-        for file in files where total > maxBytes && !inUse.contains(file.url.path) {
+        for file in files where total > maxBytes && !inUse.contains(file.url.lastPathComponent) {
             if (try? FileManager.default.removeItem(at: file.url)) != nil { total -= file.size }
         }
     }
@@ -234,7 +235,6 @@ public final class WinogradWeightCache: @unchecked Sendable {
         withUnsafeBytes(of: UInt64(descSize).littleEndian) { header.replaceSubrange(16..<24, with: $0) }
         var d = desc
         withUnsafeBytes(of: &d) { header.replaceSubrange(24..<(24 + descSize), with: $0) }
-        sweepStaleTemporaries()
         struct FillFailed: Error { let error: Error }
         let made: (data: Data, pending: MappedFile.PendingFile)
         do {
@@ -249,6 +249,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         }
         countLock.lock()
         inFlight[file.path] = made.data
+        used.insert(file.lastPathComponent)
         queued.append((file.path, made.pending))
         lastWrite = DispatchTime.now()
         countLock.unlock()
@@ -263,7 +264,8 @@ public final class WinogradWeightCache: @unchecked Sendable {
         return try payloadMemory(made.data, desc: desc, ctx: ctx, file: file)
     }
 
-    /// Removes temporary files in the folder older than `staleTemporaryAge`, once per cache.
+    /// Removes temporary files in the folder older than `staleTemporaryAge`, once per cache (at
+    /// its first use, so a process whose files are all cached also clears what a killed one left).
     private func sweepStaleTemporaries() {
         countLock.lock()
         let swept = sweptTemporaries

@@ -183,6 +183,8 @@ extension WinogradWeightCacheTests {
         func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path) }
 
         cache.persistQueue.suspend()                    // the flush has not happened yet
+        var suspended = true
+        defer { if suspended { cache.persistQueue.resume() } }   // a suspended queue must not be freed
         let first = try run()
         #expect(cache.writes == 1)
         #expect(try names().filter { $0.hasSuffix(".wino") }.isEmpty)
@@ -191,6 +193,7 @@ extension WinogradWeightCacheTests {
         #expect(cache.writes == 1 && cache.hits == 1)
         #expect(second.scalars == first.scalars)
         cache.persistQueue.resume()
+        suspended = false
         cache.waitForPendingWrites()
         #expect(try names().filter { $0.hasSuffix(".wino") }.count == 1)
         #expect(try names().filter { $0.hasSuffix(".tmp") }.isEmpty)
