@@ -90,20 +90,11 @@ enum MappedFile {
         let fd: Int32
 
         /// Flushes the file's bytes to disk (`fdatasync`), renames it to `path` and closes it;
-        /// on failure removes it instead. Returns what went wrong, or nil.
-        func commit() -> String? {
+        /// on failure removes it instead (whoever mapped it keeps the mapping).
+        func commit() {
             defer { close(fd) }
-            if fdatasync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
-                let problem = "fdatasync failed: \(MappedFile.errnoText())"
-                unlink(temporary)
-                return problem
-            }
-            guard rename(temporary, path) == 0 else {
-                let problem = "rename from \(temporary) failed: \(MappedFile.errnoText())"
-                unlink(temporary)
-                return problem
-            }
-            return nil
+            let flushed = fdatasync(fd) == 0 || errno == EINVAL || errno == EROFS || errno == ENOTSUP
+            if !flushed || rename(temporary, path) != 0 { unlink(temporary) }
         }
     }
 
@@ -126,21 +117,16 @@ enum MappedFile {
             }
             mapping = address
             try fill(address)
+            let data = Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in
+                _ = munmap(pointer, count)
+            })
+            return (data, PendingFile(temporary: temporary, path: path, fd: fd))
         } catch {
             if let mapping { _ = munmap(mapping, size) }
             close(fd)
             unlink(temporary)
             throw error
         }
-        guard let mapping else {
-            close(fd)
-            unlink(temporary)
-            throw CheckpointError.io(file: path, detail: "no mapping")
-        }
-        let data = Data(bytesNoCopy: mapping, count: size, deallocator: .custom { pointer, count in
-            _ = munmap(pointer, count)
-        })
-        return (data, PendingFile(temporary: temporary, path: path, fd: fd))
     }
 
     /// A new, uniquely named hidden file in `url`'s folder, opened with `flags` (`O_WRONLY` or

@@ -51,37 +51,10 @@ struct CacheManifest {
     }
 }
 
-/// Writes `data` to a temporary file beside `url`, flushes it to disk, then renames it over
-/// `url`: a crash leaves the old manifest or the new one, never a torn or unwritten one.
+/// Writes `data` over `url` with `MappedFile.writeAtomically` (temporary file, fsync, rename): a
+/// crash leaves the old manifest or the new one, never a torn or unwritten one.
 func writeAtomically(_ data: Data, to url: URL) throws {
-    let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
-    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw DownloadError.io(operation: "create", path: temp, errno: errno) }
-    func fail(_ operation: String, _ code: Int32, closing: Bool) -> DownloadError {
-        if closing { close(fd) }
-        unlink(temp)
-        return DownloadError.io(operation: operation, path: temp, errno: code)
-    }
-    var offset = 0
-    let failure: (String, Int32)? = data.withUnsafeBytes { raw -> (String, Int32)? in
-        while offset < raw.count, let base = raw.baseAddress {
-            let written = write(fd, base + offset, raw.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return ("write", errno)
-            }
-            offset += written
-        }
-        return nil
-    }
-    if let failure { throw fail(failure.0, failure.1, closing: true) }
-    if fsync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP { throw fail("fsync", errno, closing: true) }
-    guard close(fd) == 0 else { throw fail("close", errno, closing: false) }
-    guard rename(temp, url.path) == 0 else {
-        let code = errno
-        unlink(temp)
-        throw DownloadError.io(operation: "rename", path: url.path, errno: code)
-    }
+    try MappedFile.writeAtomically(to: url) { write in try data.withUnsafeBytes { try write($0) } }
 }
 
 func isoNow() -> String {

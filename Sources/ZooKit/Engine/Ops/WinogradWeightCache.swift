@@ -8,8 +8,8 @@ internal import CZooDNNL
 /// little arithmetic, but every byte lands in fresh memory, and first touches of memory are slow
 /// on the VMs here (about 2 µs a page): 0.13 s for Mask R-CNN's 265 MB, 0.27 s for Keypoint
 /// R-CNN's 510 MB. With a cache, the first process transforms each layer straight into a new
-/// file's shared mapping (no second copy) and later
-/// processes map the file, whose pages the kernel usually still holds.
+/// file's shared mapping (no second copy) and later processes map the file, whose pages the
+/// kernel usually still holds.
 ///
 /// A file is named after a hash of the layer's weights, the layout oneDNN asked for, oneDNN's
 /// version and the CPU's instruction set; its header repeats the layout and the payload size,
@@ -18,8 +18,8 @@ internal import CZooDNNL
 /// pause, a background queue flushes each to disk and only then renames it, so a crash or power
 /// cut leaves a temporary file (removed by a later process once an hour old), never a `.wino` file
 /// whose payload did not reach the disk. `waitForPendingWrites` flushes what is left at once;
-/// `zoo run` calls it before exiting. Failures to read or write the cache never fail inference: the weights are
-/// then made in memory.
+/// `zoo run` calls it before exiting. Failures to read or write the cache never fail inference:
+/// the weights are then made in memory.
 public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
@@ -99,7 +99,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
             let next = queued.removeFirst()
             countLock.unlock()
             // A failed flush or rename loses only the file: this process keeps its mapping.
-            _ = next.file.commit()
+            next.file.commit()
             countLock.lock()
             inFlight[next.path] = nil
             countLock.unlock()
