@@ -3,16 +3,6 @@ import Foundation
 /// Non-maximum suppression with torchvision's semantics (`torchvision/csrc/ops/cpu/nms_kernel.cpp`
 /// and `torchvision.ops.boxes.batched_nms`, which detectron2's `batched_nms` calls).
 
-/// Indices of `scores` sorted by score descending, ties in index order (torch's stable sort).
-@usableFromInline
-func stableOrderDescending(_ scores: [Float]) -> [Int] {
-    var order = Array(scores.indices)
-    scores.withUnsafeBufferPointer { s in
-        order.sort { a, b in s[a] > s[b] || (s[a] == s[b] && a < b) }
-    }
-    return order
-}
-
 /// torchvision `nms`: visits boxes by score descending (stable), keeps a box unless an already kept
 /// box overlaps it with IoU `> iouThreshold` (strict); areas are `(x1 - x0) * (y1 - y0)`.
 ///

@@ -77,11 +77,3 @@ public func findTopRPNProposals(
                           iouThreshold: nmsThreshold).prefix(postNMSTopK)
     return RPNProposals(boxes: keep.map { keptBoxes[$0] }, objectnessLogits: keep.map { keptScores[$0] })
 }
-
-/// Indices of the `k` largest values, largest first, ties by lower index (torch `topk`, sorted).
-func topKIndices(_ values: [Float], k: Int) -> [Int] {
-    guard k > 0 else { return [] }
-    if k >= values.count { return stableOrderDescending(values) }
-    // A full sort of a level's logits (~200k at 800x1333) takes milliseconds; exactness first.
-    return Array(stableOrderDescending(values).prefix(k))
-}
