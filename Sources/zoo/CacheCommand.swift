@@ -12,7 +12,7 @@ struct CacheCommand: ParsableCommand {
     /// `zoo cache ls [--json]`.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cached files with their size and verified state.",
-            discussion: "States: verified, pinned (verified; its first download's sha256 is its only checksum), changed (size differs from its record), unverified (no record), partial (an unfinished download), derived (winograd/*.wino: transformed weights zoo run made and remakes when missing).")
+            discussion: "States: verified, pinned (verified; its first download's sha256 is its only checksum), changed (size differs from its record), unverified (no record), partial (an unfinished download), derived (winograd/*.wino: transformed weights zoo run made and remakes when missing), temporary (.*.tmp: being written, or left by a stopped process; zoo run removes stale Winograd ones after an hour, zoo cache rm --all removes all).")
 
         @Flag(help: "One JSON array instead of a table.")
         var json = false

@@ -8,7 +8,9 @@ public struct CacheFileStatus: Codable, Sendable, Equatable {
     public var size: Int64
     /// "verified" (matches its record), "pinned" (verified; sha256 of its first download is its only
     /// checksum), "changed" (size differs from its record), "unverified" (no record), "partial" (*.part),
-    /// "derived" (`winograd/*.wino`: transformed weights `zoo run` made and rebuilds when missing).
+    /// "derived" (`winograd/*.wino`: transformed weights `zoo run` made and rebuilds when missing),
+    /// "temporary" (`.*.tmp`: a file being written, or left by a process that stopped before
+    /// renaming it; `zoo run` removes stale Winograd ones after an hour, `zoo cache rm --all` all).
     public var state: String
     /// sha256 from the record, if any.
     public var sha256: String?
@@ -33,6 +35,9 @@ public struct CacheListing {
             let size = fileSize(cache.root.appendingPathComponent(path)) ?? 0
             if path.hasSuffix(".part") {
                 return CacheFileStatus(path: path, size: size, state: "partial", sha256: nil, url: nil)
+            }
+            if ModelCache.isTemporaryFile(path) {
+                return CacheFileStatus(path: path, size: size, state: "temporary", sha256: nil, url: nil)
             }
             if ModelCache.isWinogradFile(path) {
                 return CacheFileStatus(path: path, size: size, state: "derived", sha256: nil, url: nil)
@@ -76,7 +81,7 @@ public struct CacheVerifier {
         let records = try cache.manifest.read()
         var dropped: [String] = []
         var added: [CacheRecord] = []
-        for path in cache.files() where !path.hasSuffix(".part") {
+        for path in cache.files() where !path.hasSuffix(".part") && !ModelCache.isTemporaryFile(path) {
             let file = cache.root.appendingPathComponent(path)
             if ModelCache.isWinogradFile(path) {
                 if let problem = WinogradWeightCache.headerProblem(of: file) {

@@ -42,6 +42,13 @@ public struct ModelCache: Sendable {
         path.hasPrefix("winograd/") && path.hasSuffix(".wino")
     }
 
+    /// Whether `path` is a temporary file of an atomic write (`.<name>.<pid>.<random>.tmp`): one
+    /// being written now, or left by a process that stopped before renaming it.
+    public static func isTemporaryFile(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last ?? Substring(path)
+        return name.hasPrefix(".") && name.hasSuffix(".tmp")
+    }
+
     /// The URL's path below a cache root (what iopath's HTTPURLHandler uses), without `.`/`..`.
     public static func relativePath(forURL url: String) -> String {
         var path = URLComponents(string: url)?.path ?? url
@@ -100,7 +107,8 @@ public struct ModelCache: Sendable {
         return nil
     }
 
-    /// Every regular file below the root except zoo's own bookkeeping (manifest, locks, temporaries).
+    /// Every regular file below the root except zoo's own bookkeeping (manifest, locks); temporary
+    /// files (`isTemporaryFile`) are included, so that leftovers show.
     public func files() -> [String] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
         var out: [String] = []
@@ -108,7 +116,7 @@ public struct ModelCache: Sendable {
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             let name = url.lastPathComponent
-            if name == "manifest.json" || name == "manifest.lock" || name.hasSuffix(".lock") || name.hasSuffix(".tmp") { continue }
+            if name == "manifest.json" || name == "manifest.lock" || name.hasSuffix(".lock") { continue }
             var path = url.standardizedFileURL.path
             if path.hasPrefix(rootPath + "/") { path.removeFirst(rootPath.count + 1) }
             out.append(path)

@@ -38,7 +38,7 @@ struct WinogradWeightTransformTests {
 /// The Winograd weight files as `zoo cache ls` and `zoo cache verify` see them.
 @Suite("Winograd files in the model cache")
 struct WinogradCacheInspectionTests {
-    @Test("ls shows them as derived; verify checks their headers, and --fix removes a truncated one")
+    @Test("ls shows them as derived and leftovers as temporary; verify checks headers, --fix removes a truncated file")
     func listAndVerify() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-wino-cache-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -57,6 +57,16 @@ struct WinogradCacheInspectionTests {
         #expect(row.state == "derived")
         let sound = try CacheVerifier(cache: cache).run(fix: false)
         #expect(sound.ok == 1 && sound.corrupt == 0 && sound.unverifiable == 0)
+
+        // A temporary file left by a stopped process is listed as such and not verified.
+        let leftover = "winograd/.\(row.path.dropFirst("winograd/".count)).4242.7.tmp"
+        try Data(count: 8192).write(to: root.appendingPathComponent(leftover))
+        let withLeftover = try CacheListing(cache: cache).rows()
+        #expect(withLeftover.map(\.path) == [leftover, row.path])
+        #expect(withLeftover.first?.state == "temporary" && withLeftover.first?.size == 8192)
+        let skipping = try CacheVerifier(cache: cache).run(fix: false)
+        #expect(skipping.ok == 1 && skipping.corrupt == 0 && skipping.unverifiable == 0)
+        try FileManager.default.removeItem(at: root.appendingPathComponent(leftover))
 
         let file = root.appendingPathComponent(row.path)
         let handle = try FileHandle(forWritingTo: file)
