@@ -140,8 +140,19 @@ struct ROIAlignTests {
         let want = pooler(features, boxes: boxes)
         let blocked = try features.map { try DNNLTensor(plain: $0, context: "test").blocked(context: "test") }
         #expect(blocked.allSatisfy { $0.isBlocked })
-        let fromBlocked = try pooler(blockedFeatures: blocked, boxes: boxes)
+        var storage: [Float] = []
+        let fromBlocked = try pooler(blockedFeatures: blocked, boxes: boxes, reusing: &storage)
         #expect(fromBlocked.scalars == want.scalars)
+        // An earlier output's memory handed back, for fewer, as many and more boxes (the pages of
+        // a larger one are kept, a smaller one grows): the same values as pooling afresh.
+        let slice = channels * 49
+        for count in [2, 6, 6, 4] {
+            storage = count == 4 ? Array(repeating: .nan, count: 3 * slice) : fromBlocked.scalars
+            let again = try pooler(blockedFeatures: blocked, boxes: Array(boxes.prefix(count)), reusing: &storage)
+            #expect(storage.isEmpty)
+            #expect(again.shape == [count, channels, 7, 7])
+            #expect(again.scalars == Array(want.scalars.prefix(count * slice)))
+        }
         let channelsLast = features.map { ROIAlign.channelsLast($0) }
         #expect(pooler(channelsLastFeatures: channelsLast, boxes: boxes).scalars == want.scalars)
     }
