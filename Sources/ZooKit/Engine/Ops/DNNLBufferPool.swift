@@ -12,11 +12,12 @@ final class DNNLBufferPool: @unchecked Sendable {
     private var free: [(pointer: UnsafeMutableRawPointer, size: Int, image: Int)] = []
     private var held = 0
     private var image = 0
-    /// Bytes kept at most; the oldest buffers are freed beyond it. 256 MiB holds every activation
-    /// size an R50-FPN image allocates (at 128 MiB, 165 MB of Mask R-CNN's activations were fresh
-    /// pages each image, ~80 ms of page faults); since the FPN releases each `res` map after its
-    /// lateral conv, Keypoint R-CNN's peak RSS stays at ~1610 MB with it (`zoo-bench engine`).
-    let limit = 256 << 20
+    /// Bytes kept at most; the oldest buffers are freed beyond it. 384 MiB holds every activation
+    /// size an R50-FPN image allocates, Keypoint R-CNN's head included (at 256 MiB, 234 MB of its
+    /// activations were fresh pages each image; at 128 MiB, 165 MB of Mask R-CNN's). Peak RSS does
+    /// not grow with it, as the FPN releases each `res` map after its lateral conv: Keypoint R-CNN
+    /// 1550-1552 MB against 1570-1575 at 256 MiB (`zoo-bench engine`).
+    let limit = 384 << 20
     /// Buffers below this size come from the allocator directly.
     let minimumSize = 1 << 16
 
