@@ -66,8 +66,9 @@ public func fastRCNNInference(
             rows.append(row)
         }
     }
-    var keep = batchedNMS(boxes: boxes, scores: scores, groups: classes, iouThreshold: nmsThreshold)
-    if topK >= 0 && keep.count > topK { keep = Array(keep.prefix(topK)) }
+    let keep = topK >= 0
+        ? batchedNMS(boxes: boxes, scores: scores, groups: classes, iouThreshold: nmsThreshold, limit: topK)
+        : batchedNMS(boxes: boxes, scores: scores, groups: classes, iouThreshold: nmsThreshold)
     return FastRCNNDetections(boxes: keep.map { boxes[$0] }, scores: keep.map { scores[$0] },
                               classes: keep.map { classes[$0] }, proposalIndices: keep.map { rows[$0] })
 }

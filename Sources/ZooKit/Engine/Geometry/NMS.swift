@@ -24,9 +24,7 @@ public func nms(boxes: [Box], scores: [Float], iouThreshold: Double) -> [Int] {
         x0[k] = b.x0; y0[k] = b.y0; x1[k] = b.x1; y1[k] = b.y1
         areas[k] = (b.x1 - b.x0) * (b.y1 - b.y0)
     }
-    // Double(ovr) > iouThreshold  <=>  ovr > the largest float whose double is <= iouThreshold.
-    var threshold = Float(iouThreshold)
-    if Double(threshold) > iouThreshold { threshold = threshold.nextDown }
+    let threshold = floatThreshold(iouThreshold)
     var suppressed = [Int32](repeating: 0, count: padded)
     var keep: [Int] = []
     x0.withUnsafeBufferPointer { x0 in y0.withUnsafeBufferPointer { y0 in
@@ -59,6 +57,15 @@ public func nms(boxes: [Box], scores: [Float], iouThreshold: Double) -> [Int] {
         }
     }}}}}}
     return keep
+}
+
+/// The largest float whose double is `<= threshold`: for a float IoU `ovr`,
+/// `Double(ovr) > threshold` exactly when `ovr > floatThreshold(threshold)` (torchvision compares
+/// the float IoU with the double threshold).
+func floatThreshold(_ threshold: Double) -> Float {
+    var t = Float(threshold)
+    if Double(t) > threshold { t = t.nextDown }
+    return t
 }
 
 /// Lane-wise `min` (`pointwiseMin` is not vectorised: twenty times slower here).
@@ -108,3 +115,55 @@ public func batchedNMS(boxes: [Box], scores: [Float], groups: [Int], iouThreshol
         return nms(boxes: shifted, scores: scores, iouThreshold: iouThreshold)
     }
 }
+
+/// `batchedNMS(...)` cut to its first `limit` kept boxes, without deciding the boxes after them.
+///
+/// With more than 1000 boxes torchvision runs one NMS per group, and a box's fate depends only on
+/// the kept boxes of its own group that come before it in score order (ties by index). Visiting
+/// all boxes in that order once, each against its group's kept boxes with the same float IoU, keeps
+/// the same boxes in the same order, and can stop at the `limit`-th: `fast_rcnn_inference` keeps
+/// 100 of up to 80,000 candidates. Fewer boxes take `batchedNMS`'s own path (its coordinate offsets
+/// round differently), then the prefix.
+public func batchedNMS(boxes: [Box], scores: [Float], groups: [Int], iouThreshold: Double, limit: Int) -> [Int] {
+    precondition(boxes.count == scores.count && boxes.count == groups.count,
+                 "batchedNMS: \(boxes.count) boxes, \(scores.count) scores, \(groups.count) groups")
+    guard limit > 0, !boxes.isEmpty else { return [] }
+    guard boxes.count * 4 > 4000 else {
+        return Array(batchedNMS(boxes: boxes, scores: scores, groups: groups, iouThreshold: iouThreshold).prefix(limit))
+    }
+    let threshold = floatThreshold(iouThreshold)
+    /// A group's kept boxes and their areas.
+    struct Kept { var boxes: [Box] = [], areas: [Float] = [] }
+    var kept: [Int: Kept] = [:]
+    var keep: [Int] = []
+    for i in stableOrderDescending(scores) {
+        let b = boxes[i], area = (b.x1 - b.x0) * (b.y1 - b.y0)
+        var suppressed = false
+        if let group = kept[groups[i]] {
+            for (k, other) in group.boxes.enumerated() {
+                // nms's arithmetic, the kept box as its first operand (lanewiseMin / lanewiseMax).
+                let w = atLeast(atMost(other.x1, b.x1) - atLeast(other.x0, b.x0), 0)
+                let h = atLeast(atMost(other.y1, b.y1) - atLeast(other.y0, b.y0), 0)
+                let inter = w * h
+                if inter / (group.areas[k] + area - inter) > threshold {
+                    suppressed = true
+                    break
+                }
+            }
+        }
+        guard !suppressed else { continue }
+        keep.append(i)
+        if keep.count == limit { break }
+        kept[groups[i], default: Kept()].boxes.append(b)
+        kept[groups[i], default: Kept()].areas.append(area)
+    }
+    return keep
+}
+
+/// `lanewiseMin` for one lane: `b` where `b < a`, else `a`.
+@inline(__always)
+private func atMost(_ a: Float, _ b: Float) -> Float { b < a ? b : a }
+
+/// `lanewiseMax` for one lane: `b` where `b > a`, else `a`.
+@inline(__always)
+private func atLeast(_ a: Float, _ b: Float) -> Float { b > a ? b : a }

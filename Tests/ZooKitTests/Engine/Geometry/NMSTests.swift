@@ -162,6 +162,23 @@ struct NMSTests {
         #expect(got.boxes.count == postK)
     }
 
+    @Test("batchedNMS with a limit is batchedNMS's first boxes", arguments: [0, 1, 100, 700, 100_000])
+    func limitedBatchedNMS(limit: Int) {
+        var rng = SeededRandom(seed: UInt64(limit + 5))
+        // 3000 boxes in 30 groups (one NMS per group, as fast_rcnn_inference's classes), scores on
+        // a coarse grid so that ties across and within groups are common; and 240 boxes, which
+        // take the coordinate-offset path.
+        for (n, groupCount, extent) in [(3000, 30, Float(300)), (240, 3, 100)] {
+            let boxes = Self.randomBoxes(n, extent: extent, using: &rng)
+            let scores = (0..<n).map { _ in (Float.random(in: 0...1, using: &rng) * 32).rounded() / 32 }
+            let groups = (0..<n).map { _ in Int.random(in: 0..<groupCount, using: &rng) }
+            let full = batchedNMS(boxes: boxes, scores: scores, groups: groups, iouThreshold: 0.5)
+            let limited = batchedNMS(boxes: boxes, scores: scores, groups: groups, iouThreshold: 0.5, limit: limit)
+            #expect(limited == Array(full.prefix(limit)), "\(n) boxes, limit \(limit)")
+            #expect(full.count > 20 && full.count < n)
+        }
+    }
+
     @Test("fastRCNNInference equals a naive softmax / decode / threshold / per-class NMS")
     func boxInference() {
         var rng = SeededRandom(seed: 99)
