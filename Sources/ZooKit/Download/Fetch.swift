@@ -64,7 +64,8 @@ private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache)
     }
     guard let (source, digests) = cache.detectron2Copy(forURL: url, md5Prefix: md5Prefix) else { return nil }
     try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let temp = URL(fileURLWithPath: destination.path + ".\(getpid()).tmp")
+    let temp = destination.deletingLastPathComponent()
+        .appendingPathComponent(".\(destination.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
     unlink(temp.path)
     // A hard link costs nothing on the same file system; otherwise copy, then rename into place.
     if link(source.path, temp.path) != 0 {

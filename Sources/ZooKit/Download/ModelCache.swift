@@ -42,11 +42,11 @@ public struct ModelCache: Sendable {
         path.hasPrefix("winograd/") && path.hasSuffix(".wino")
     }
 
-    /// Whether `path` is a temporary file of an atomic write (`.<name>.<pid>.<random>.tmp`): one
-    /// being written now, or left by a process that stopped before renaming it.
+    /// Whether `path` is a temporary file of an atomic write (`.<name>.<pid>.<random>.tmp`, or
+    /// `<name>.<pid>.tmp` from older versions): one being written now, or left by a process that
+    /// stopped before renaming it.
     public static func isTemporaryFile(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last ?? Substring(path)
-        return name.hasPrefix(".") && name.hasSuffix(".tmp")
+        path.hasSuffix(".tmp")
     }
 
     /// The URL's path below a cache root (what iopath's HTTPURLHandler uses), without `.`/`..`.

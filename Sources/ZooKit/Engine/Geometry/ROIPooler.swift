@@ -61,9 +61,10 @@ public struct ROIPooler: Sendable, Equatable {
 
     /// The same from the FPN's levels as they come out of oneDNN (`[1, C, H_l, W_l]` in `nChw16c`),
     /// with no transposed copies; equal results. The output's values are written into `storage`'s
-    /// memory, which the returned tensor takes over (`storage` is left empty): handing back an
-    /// earlier image's output, once nothing else holds it, reuses its pages instead of faulting
-    /// in fresh ones (50 MB for 1000 proposals).
+    /// memory, which the returned tensor takes over (`storage` is left empty, or untouched when
+    /// there are no boxes): handing back an earlier image's output, once nothing else holds it,
+    /// reuses its pages instead of faulting in fresh ones (50 MB for 1000 proposals). Memory still
+    /// shared with another array is copied first, so no other holder sees it change.
     func callAsFunction(blockedFeatures features: [DNNLTensor], boxes: [Box], reusing storage: inout [Float]) throws -> Tensor {
         precondition(features.count == levelPoolers.count,
                      "ROIPooler: \(features.count) feature maps for \(levelPoolers.count) levels")
@@ -112,6 +113,7 @@ public struct ROIPooler: Sendable, Equatable {
         var scalars = storage
         storage = []
         if scalars.capacity < count {
+            // Float needs no initialization; every value is written below, before anyone reads it.
             scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         } else if scalars.count > count {
             scalars.removeLast(scalars.count - count)

@@ -55,11 +55,19 @@ func topKIndices(_ values: [Float], k: Int) -> [Int] {
 }
 
 /// Moves the `count` smallest of `keys` (all distinct) to its front, in no particular order
-/// (Hoare's selection with a median-of-three pivot).
+/// (Hoare's selection with a median-of-three pivot; input that keeps it partitioning past
+/// 64 rounds has what remains sorted instead, so it never goes quadratic).
 private func selectSmallest(_ keys: UnsafeMutableBufferPointer<UInt64>, count: Int) {
     let target = count - 1
     var lo = 0, hi = keys.count - 1
+    var rounds = 0
     while lo < hi {
+        rounds += 1
+        if rounds > 64 {
+            var rest = UnsafeMutableBufferPointer(rebasing: keys[lo...hi])
+            rest.sort()
+            return
+        }
         let a = keys[lo], b = keys[lo + (hi - lo) / 2], c = keys[hi]
         let pivot = max(min(a, b), min(max(a, b), c))
         var i = lo, j = hi

@@ -143,15 +143,17 @@ struct ROIAlignTests {
         var storage: [Float] = []
         let fromBlocked = try pooler(blockedFeatures: blocked, boxes: boxes, reusing: &storage)
         #expect(fromBlocked.scalars == want.scalars)
-        // An earlier output's memory handed back, for fewer, as many and more boxes (the pages of
-        // a larger one are kept, a smaller one grows): the same values as pooling afresh.
+        // Memory nothing else holds, filled with NaN, handed back: shrunk (6 -> 2 slices), as is
+        // (6), grown within its capacity (3 of 6 -> 4) and grown beyond it (3 -> 5); every value
+        // must be written over, equal to pooling afresh.
         let slice = channels * 49
-        for count in [2, 6, 6, 4] {
-            storage = count == 4 ? Array(repeating: .nan, count: 3 * slice) : fromBlocked.scalars
+        for (count, held, capacity) in [(2, 6, 6), (6, 6, 6), (4, 3, 6), (5, 3, 3)] {
+            storage = [Float](repeating: .nan, count: capacity * slice)
+            storage.removeLast((capacity - held) * slice)
             let again = try pooler(blockedFeatures: blocked, boxes: Array(boxes.prefix(count)), reusing: &storage)
             #expect(storage.isEmpty)
             #expect(again.shape == [count, channels, 7, 7])
-            #expect(again.scalars == Array(want.scalars.prefix(count * slice)))
+            #expect(again.scalars == Array(want.scalars.prefix(count * slice)), "\(count) boxes into \(held) of \(capacity) slices")
         }
         let channelsLast = features.map { ROIAlign.channelsLast($0) }
         #expect(pooler(channelsLastFeatures: channelsLast, boxes: boxes).scalars == want.scalars)
