@@ -33,22 +33,27 @@ public func heatmapsToKeypoints(_ heatmaps: Tensor, boxes: [Box]) -> [[Keypoint]
                 let widthCorrection = width / widthCeil, heightCorrection = height / heightCeil
                 let xTaps = BicubicTaps(inputSize: sw, outputSize: outW)
                 let yTaps = BicubicTaps(inputSize: sh, outputSize: outH)
-                var resized = [Float](repeating: 0, count: outH * outW)
                 var rows = [Float](repeating: 0, count: sh * outW)
+                var resized: [Float] = []
                 for j in 0..<k {
                     let map = UnsafeBufferPointer(start: base + (r * k + j) * sh * sw, count: sh * sw)
-                    resized.withUnsafeMutableBufferPointer { o in
-                        rows.withUnsafeMutableBufferPointer { scratch in
-                            bicubicResize(map, width: sw, xTaps: xTaps, yTaps: yTaps, scratch: scratch, into: o)
-                        }
-                    }
                     // argmax: the first maximum in row-major order
-                    var best = 0
-                    var maxValue = resized[0]
-                    for i in 1..<resized.count where resized[i] > maxValue {
-                        maxValue = resized[i]
-                        best = i
+                    var found = rows.withUnsafeMutableBufferPointer { scratch in
+                        bicubicArgmax(map, width: sw, xTaps: xTaps, yTaps: yTaps, scratch: scratch)
                     }
+                    if found == nil {
+                        // Non-finite logits: the whole map, compared as detectron2 does.
+                        if resized.isEmpty { resized = [Float](repeating: 0, count: outH * outW) }
+                        resized.withUnsafeMutableBufferPointer { o in
+                            rows.withUnsafeMutableBufferPointer { scratch in
+                                bicubicResize(map, width: sw, xTaps: xTaps, yTaps: yTaps, scratch: scratch, into: o)
+                            }
+                        }
+                        var first = (index: 0, value: resized[0])
+                        for i in 1..<resized.count where resized[i] > first.value { first = (i, resized[i]) }
+                        found = first
+                    }
+                    let best = found?.index ?? 0, maxValue = found?.value ?? 0
                     // roi_map_scores at the argmax: exp(0) / sum(exp(heatmap - max))
                     var poolSum: Float = 0
                     for v in map { poolSum += Foundation.exp(v - maxValue) }
@@ -100,6 +105,77 @@ struct BicubicTaps {
             for j in 0..<4 { indices.append(min(max(index - 1 + j, 0), inputSize - 1)) }
         }
     }
+}
+
+/// The first maximum, in row-major order, of `bicubicResize`'s output (its index and value,
+/// bit-equal to resizing then scanning), computing only the output rows that can hold it: the
+/// horizontal pass is done in full into `scratch`, and an output row is skipped when the bound
+/// `sum_i wy_i * (wy_i >= 0 ? max : min)(row_i)`, widened by far more than float rounding, is
+/// below the best value found. Keypoint heatmaps have one peak, so most rows of a box's
+/// hundreds are skipped. Nil when the map holds a non-finite value (no bound holds then).
+func bicubicArgmax(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: BicubicTaps, yTaps: BicubicTaps,
+                   scratch: UnsafeMutableBufferPointer<Float>) -> (index: Int, value: Float)? {
+    let outW = xTaps.indices.count / 4, outH = yTaps.indices.count / 4
+    let sh = input.count / width
+    precondition(scratch.count >= sh * outW, "bicubicArgmax: scratch too small")
+    guard outW > 0, outH > 0 else { return nil }
+    var rowMax = [Float](repeating: 0, count: sh), rowMin = [Float](repeating: 0, count: sh)
+    var finite = true
+    xTaps.indices.withUnsafeBufferPointer { xi in xTaps.weights.withUnsafeBufferPointer { xw in
+        for sy in 0..<sh {
+            let row = sy * width
+            var high = -Float.infinity, low = Float.infinity
+            for ox in 0..<outW {
+                let o = ox * 4
+                var t = input[row + xi[o]] * xw[o]
+                t += input[row + xi[o + 1]] * xw[o + 1]
+                t += input[row + xi[o + 2]] * xw[o + 2]
+                t += input[row + xi[o + 3]] * xw[o + 3]
+                scratch[sy * outW + ox] = t
+                if !t.isFinite { finite = false }
+                if t > high { high = t }
+                if t < low { low = t }
+            }
+            rowMax[sy] = high
+            rowMin[sy] = low
+        }
+    }}
+    guard finite else { return nil }
+    return yTaps.indices.withUnsafeBufferPointer { yi in yTaps.weights.withUnsafeBufferPointer { yw in
+        // The bound of each output row, in double, widened by 1e-5 of its terms' magnitude (the
+        // float sum's rounding is below 1e-6 of it).
+        var bounds = [Double](repeating: 0, count: outH)
+        for oy in 0..<outH {
+            var bound = 0.0, magnitude = 0.0
+            for i in 0..<4 {
+                let w = Double(yw[oy * 4 + i]), row = yi[oy * 4 + i]
+                bound += w >= 0 ? w * Double(rowMax[row]) : w * Double(rowMin[row])
+                magnitude += abs(w) * max(abs(Double(rowMax[row])), abs(Double(rowMin[row])))
+            }
+            bounds[oy] = bound + 1e-5 * magnitude + 1e-30
+        }
+        var best = (index: 0, value: -Float.infinity)
+        func scan(_ oy: Int) {
+            let o = oy * 4
+            let r0 = yi[o] * outW, r1 = yi[o + 1] * outW, r2 = yi[o + 2] * outW, r3 = yi[o + 3] * outW
+            let w0 = yw[o], w1 = yw[o + 1], w2 = yw[o + 2], w3 = yw[o + 3]
+            for ox in 0..<outW {
+                // bicubicResize's sum, in its order.
+                var value = scratch[r0 + ox] * w0
+                value += scratch[r1 + ox] * w1
+                value += scratch[r2 + ox] * w2
+                value += scratch[r3 + ox] * w3
+                let index = oy * outW + ox
+                if value > best.value || (value == best.value && index < best.index) { best = (index, value) }
+            }
+        }
+        // The most promising row first, so that the bound prunes from the start.
+        var first = 0
+        for oy in 1..<outH where bounds[oy] > bounds[first] { first = oy }
+        scan(first)
+        for oy in 0..<outH where oy != first && bounds[oy] >= Double(best.value) { scan(oy) }
+        return best
+    }}
 }
 
 /// Bicubic resize of one `[sh, width]` map: for each output pixel
