@@ -46,10 +46,12 @@ final class FaultServer: @unchecked Sendable {
     /// The base URL for a mode: `http://127.0.0.1:PORT/<mode>/`.
     func base(_ mode: String) -> String { "http://127.0.0.1:\(port)/\(mode)/" }
 
-    /// Places `data` as `name` in the served folder.
+    /// Places `data` as `name` in the served folder. Written atomically: tests run in parallel, and
+    /// one that found the file present while another's write was still under way was served a
+    /// truncated file (a checksum mismatch seen once in a clean-clone run on a loaded machine).
     func serve(_ data: Data, as name: String) throws {
         let file = root.appendingPathComponent(name)
-        if !FileManager.default.fileExists(atPath: file.path) { try data.write(to: file) }
+        if !FileManager.default.fileExists(atPath: file.path) { try data.write(to: file, options: .atomic) }
     }
 
     /// Every request so far whose path contains `fragment`.
