@@ -27,12 +27,11 @@ public final class GeneralizedRCNN {
 
     /// Serialises `predict` (see there).
     private let predictLock = NSLock()
-    /// The box, mask and keypoint poolers' outputs of the last image, handed back to the poolers
-    /// for the next one (guarded by `predictLock`): their pages are reused instead of faulted in
-    /// afresh, 50 MB for 1000 proposals.
-    private var boxPooledStorage: [Float] = []
-    private var maskPooledStorage: [Float] = []
-    private var keypointPooledStorage: [Float] = []
+    /// Memory for the poolers' outputs (guarded by `predictLock`): the box pooler's output is
+    /// handed to the mask or keypoint pooler once the box head is done with it, and the last one
+    /// to the next image's box pooler, so their pages are reused instead of faulted in afresh
+    /// (50 MB for 1000 proposals) and at most one pooled output is held at a time.
+    private var pooledStorage: [Float] = []
 
     /// FPN levels the RPN reads (`p2`..`p6`) and the ROI heads read (`p2`..`p5`).
     let rpnFeatures: [String]
@@ -148,10 +147,10 @@ public final class GeneralizedRCNN {
 
         let profile = LayerProfile.shared
         var pooled = try profile.measure("box_pooler") {
-            try boxPooler(blockedFeatures: roiMaps, boxes: proposals.boxes, reusing: &boxPooledStorage)
+            try boxPooler(blockedFeatures: roiMaps, boxes: proposals.boxes, reusing: &pooledStorage)
         }
         let boxFeatures = try profile.measure("box_head fc1, fc2") { try boxHead.forward(pooled) }
-        boxPooledStorage = pooled.scalars
+        pooledStorage = pooled.scalars
         pooled.scalars = []
         let (classLogits, boxDeltas) = try profile.measure("box_predictor") { try boxPredictor.forward(boxFeatures) }
         let detections = profile.measure("fast_rcnn_inference") { fastRCNNInference(
@@ -165,12 +164,12 @@ public final class GeneralizedRCNN {
         var maskProbs: Tensor?
         if let maskHead, let maskPooler, !detections.boxes.isEmpty {
             var maskPooled = try profile.measure("mask_pooler") {
-                try maskPooler(blockedFeatures: roiMaps, boxes: detections.boxes, reusing: &maskPooledStorage)
+                try maskPooler(blockedFeatures: roiMaps, boxes: detections.boxes, reusing: &pooledStorage)
             }
             let logits = try profile.measure("mask_head (all)") {
                 try maskHead.forwardPredictedClass(maskPooled, classes: detections.classes)
             }
-            maskPooledStorage = maskPooled.scalars
+            pooledStorage = maskPooled.scalars
             maskPooled.scalars = []
             maskProbs = maskProbabilities(fromLogits: logits)
         }
@@ -182,10 +181,10 @@ public final class GeneralizedRCNN {
                 keypoints = []
             } else {
                 var keypointPooled = try profile.measure("keypoint_pooler") {
-                    try keypointPooler(blockedFeatures: roiMaps, boxes: detections.boxes, reusing: &keypointPooledStorage)
+                    try keypointPooler(blockedFeatures: roiMaps, boxes: detections.boxes, reusing: &pooledStorage)
                 }
                 let heatmaps = try profile.measure("keypoint_head (all)") { try keypointHead.forward(keypointPooled) }
-                keypointPooledStorage = keypointPooled.scalars
+                pooledStorage = keypointPooled.scalars
                 keypointPooled.scalars = []
                 keypoints = profile.measure("heatmaps_to_keypoints") { heatmapsToKeypoints(heatmaps, boxes: detections.boxes) }
             }

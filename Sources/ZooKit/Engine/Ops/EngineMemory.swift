@@ -8,8 +8,8 @@ public enum EngineMemory {
     /// Frees the activation buffers and scratchpads kept for the next image and returns freed
     /// heap memory to the system. For a process that is done with inference, or between models
     /// (`zoo-bench engine` calls it so each model's peak memory is its own); the next image
-    /// allocates afresh. A model's pooled RoI features of its last image (up to 90 MB) are the
-    /// model's own and go with it.
+    /// allocates afresh. A model's pooled RoI features of its last image (50 MB for 1000
+    /// proposals) are the model's own and go with it.
     public static func releaseCaches() {
         DNNLBufferPool.shared.releaseAll()
         DNNLScratchpadPool.shared.releaseAll()
