@@ -119,28 +119,18 @@ func bicubicArgmax(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: Bicub
     let sh = input.count / width
     precondition(scratch.count >= sh * outW, "bicubicArgmax: scratch too small")
     guard outW > 0, outH > 0 else { return nil }
+    bicubicRows(input, width: width, xTaps: xTaps, into: scratch)
     var rowMax = [Float](repeating: 0, count: sh), rowMin = [Float](repeating: 0, count: sh)
-    var finite = true
-    xTaps.indices.withUnsafeBufferPointer { xi in xTaps.weights.withUnsafeBufferPointer { xw in
-        for sy in 0..<sh {
-            let row = sy * width
-            var high = -Float.infinity, low = Float.infinity
-            for ox in 0..<outW {
-                let o = ox * 4
-                var t = input[row + xi[o]] * xw[o]
-                t += input[row + xi[o + 1]] * xw[o + 1]
-                t += input[row + xi[o + 2]] * xw[o + 2]
-                t += input[row + xi[o + 3]] * xw[o + 3]
-                scratch[sy * outW + ox] = t
-                if !t.isFinite { finite = false }
-                if t > high { high = t }
-                if t < low { low = t }
-            }
-            rowMax[sy] = high
-            rowMin[sy] = low
+    for sy in 0..<sh {
+        var high = -Float.infinity, low = Float.infinity
+        for t in scratch[(sy * outW)..<((sy + 1) * outW)] {
+            guard t.isFinite else { return nil }
+            if t > high { high = t }
+            if t < low { low = t }
         }
-    }}
-    guard finite else { return nil }
+        rowMax[sy] = high
+        rowMin[sy] = low
+    }
     return yTaps.indices.withUnsafeBufferPointer { yi in yTaps.weights.withUnsafeBufferPointer { yw in
         // The bound of each output row, in double, widened by 1e-5 of its terms' magnitude (the
         // float sum's rounding is below 1e-6 of it).
@@ -156,15 +146,8 @@ func bicubicArgmax(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: Bicub
         }
         var best = (index: 0, value: -Float.infinity)
         func scan(_ oy: Int) {
-            let o = oy * 4
-            let r0 = yi[o] * outW, r1 = yi[o + 1] * outW, r2 = yi[o + 2] * outW, r3 = yi[o + 3] * outW
-            let w0 = yw[o], w1 = yw[o + 1], w2 = yw[o + 2], w3 = yw[o + 3]
             for ox in 0..<outW {
-                // bicubicResize's sum, in its order.
-                var value = scratch[r0 + ox] * w0
-                value += scratch[r1 + ox] * w1
-                value += scratch[r2 + ox] * w2
-                value += scratch[r3 + ox] * w3
+                let value = bicubicColumn(UnsafeBufferPointer(scratch), outW: outW, yi: yi, yw: yw, oy: oy, ox: ox)
                 let index = oy * outW + ox
                 if value > best.value || (value == best.value && index < best.index) { best = (index, value) }
             }
@@ -186,8 +169,22 @@ func bicubicResize(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: Bicub
     let outW = xTaps.indices.count / 4, outH = yTaps.indices.count / 4
     let sh = input.count / width
     precondition(scratch.count >= sh * outW && output.count >= outH * outW, "bicubicResize: buffers too small")
-    xTaps.indices.withUnsafeBufferPointer { xi in xTaps.weights.withUnsafeBufferPointer { xw in
+    bicubicRows(input, width: width, xTaps: xTaps, into: scratch)
     yTaps.indices.withUnsafeBufferPointer { yi in yTaps.weights.withUnsafeBufferPointer { yw in
+        for oy in 0..<outH {
+            for ox in 0..<outW {
+                output[oy * outW + ox] = bicubicColumn(UnsafeBufferPointer(scratch), outW: outW, yi: yi, yw: yw, oy: oy, ox: ox)
+            }
+        }
+    }}
+}
+
+/// The horizontal pass: every source row of the `[sh, width]` map resized to the output width,
+/// `scratch[sy * outW + ox] = sum_j wx_j * in[sy, x_j]` in PyTorch's order.
+func bicubicRows(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: BicubicTaps,
+                 into scratch: UnsafeMutableBufferPointer<Float>) {
+    let outW = xTaps.indices.count / 4, sh = input.count / width
+    xTaps.indices.withUnsafeBufferPointer { xi in xTaps.weights.withUnsafeBufferPointer { xw in
         for sy in 0..<sh {
             let row = sy * width
             for ox in 0..<outW {
@@ -199,17 +196,17 @@ func bicubicResize(_ input: UnsafeBufferPointer<Float>, width: Int, xTaps: Bicub
                 scratch[sy * outW + ox] = t
             }
         }
-        for oy in 0..<outH {
-            let o = oy * 4
-            let r0 = yi[o] * outW, r1 = yi[o + 1] * outW, r2 = yi[o + 2] * outW, r3 = yi[o + 3] * outW
-            let w0 = yw[o], w1 = yw[o + 1], w2 = yw[o + 2], w3 = yw[o + 3]
-            for ox in 0..<outW {
-                var value = scratch[r0 + ox] * w0
-                value += scratch[r1 + ox] * w1
-                value += scratch[r2 + ox] * w2
-                value += scratch[r3 + ox] * w3
-                output[oy * outW + ox] = value
-            }
-        }
-    }}}}
+    }}
+}
+
+/// The vertical pass at output pixel `(oy, ox)`: `sum_i wy_i * rows[y_i, ox]` in PyTorch's order.
+@inline(__always)
+func bicubicColumn(_ rows: UnsafeBufferPointer<Float>, outW: Int, yi: UnsafeBufferPointer<Int>,
+                   yw: UnsafeBufferPointer<Float>, oy: Int, ox: Int) -> Float {
+    let o = oy * 4
+    var value = rows[yi[o] * outW + ox] * yw[o]
+    value += rows[yi[o + 1] * outW + ox] * yw[o + 1]
+    value += rows[yi[o + 2] * outW + ox] * yw[o + 2]
+    value += rows[yi[o + 3] * outW + ox] * yw[o + 3]
+    return value
 }

@@ -12,16 +12,7 @@ struct BicubicResizeTests {
         var rng = SeededRandom(seed: UInt64(outH * 1000 + outW))
         let s = 56
         let map = (0..<(s * s)).map { _ in Float.random(in: -3...3, using: &rng) }
-        var out = [Float](repeating: 0, count: outH * outW)
-        var scratch = [Float](repeating: 0, count: s * outW)
-        map.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { t in
-                    bicubicResize(input, width: s, xTaps: BicubicTaps(inputSize: s, outputSize: outW),
-                                  yTaps: BicubicTaps(inputSize: s, outputSize: outH), scratch: t, into: o)
-                }
-            }
-        }
+        let out = Self.resize(map, s, outH: outH, outW: outW)
         let ref = MaskKeypointTests.naiveBicubic(map, s, outH: outH, outW: outW)
         let worst = zip(out, ref).map { abs(Double($0) - $1) }.max() ?? 0
         #expect(worst <= 1e-4, "bicubic resize differs by up to \(worst)")
@@ -31,8 +22,8 @@ struct BicubicResizeTests {
         }
     }
 
-    /// `bicubicResize` then the first maximum in row-major order: what `bicubicArgmax` must equal.
-    static func resizeThenScan(_ map: [Float], _ s: Int, outH: Int, outW: Int) -> (index: Int, value: Float) {
+    /// `bicubicResize` of an `s x s` map.
+    static func resize(_ map: [Float], _ s: Int, outH: Int, outW: Int) -> [Float] {
         var out = [Float](repeating: 0, count: outH * outW)
         var scratch = [Float](repeating: 0, count: s * outW)
         map.withUnsafeBufferPointer { input in
@@ -43,6 +34,12 @@ struct BicubicResizeTests {
                 }
             }
         }
+        return out
+    }
+
+    /// `bicubicResize` then the first maximum in row-major order: what `bicubicArgmax` must equal.
+    static func resizeThenScan(_ map: [Float], _ s: Int, outH: Int, outW: Int) -> (index: Int, value: Float) {
+        let out = resize(map, s, outH: outH, outW: outW)
         var best = (index: 0, value: out[0])
         for i in 1..<out.count where out[i] > best.value { best = (i, out[i]) }
         return best
