@@ -150,8 +150,7 @@ public final class GeneralizedRCNN {
             try boxPooler(blockedFeatures: roiMaps, boxes: proposals.boxes, reusing: &pooledStorage)
         }
         let boxFeatures = try profile.measure("box_head fc1, fc2") { try boxHead.forward(pooled) }
-        pooledStorage = pooled.scalars
-        pooled.scalars = []
+        recyclePooled(&pooled)
         let (classLogits, boxDeltas) = try profile.measure("box_predictor") { try boxPredictor.forward(boxFeatures) }
         let detections = profile.measure("fast_rcnn_inference") { fastRCNNInference(
             classLogits: classLogits, boxDeltas: boxDeltas, proposals: proposals.boxes, box2box: roiBox2Box,
@@ -169,8 +168,7 @@ public final class GeneralizedRCNN {
             let logits = try profile.measure("mask_head (all)") {
                 try maskHead.forwardPredictedClass(maskPooled, classes: detections.classes)
             }
-            pooledStorage = maskPooled.scalars
-            maskPooled.scalars = []
+            recyclePooled(&maskPooled)
             maskProbs = maskProbabilities(fromLogits: logits)
         }
         times.maskHead = clock.lap()
@@ -184,8 +182,7 @@ public final class GeneralizedRCNN {
                     try keypointPooler(blockedFeatures: roiMaps, boxes: detections.boxes, reusing: &pooledStorage)
                 }
                 let heatmaps = try profile.measure("keypoint_head (all)") { try keypointHead.forward(keypointPooled) }
-                pooledStorage = keypointPooled.scalars
-                keypointPooled.scalars = []
+                recyclePooled(&keypointPooled)
                 keypoints = profile.measure("heatmaps_to_keypoints") { heatmapsToKeypoints(heatmaps, boxes: detections.boxes) }
             }
         }
@@ -215,6 +212,14 @@ public final class GeneralizedRCNN {
                           resizedHeight: input.resizedHeight, paddedWidth: input.tensor.shape[3],
                           paddedHeight: input.tensor.shape[2], numProposals: proposals.boxes.count,
                           detections: results, times: times)
+    }
+
+    /// Takes a pooled output's memory back into `pooledStorage` for the next pooler, leaving
+    /// `pooled` an empty tensor: the memory is then held only there, so the next pooler writes into
+    /// it in place instead of copying it first.
+    private func recyclePooled(_ pooled: inout Tensor) {
+        pooledStorage = pooled.scalars
+        pooled = Tensor(shape: [0])
     }
 
     /// `RPN.forward` at inference: head, anchors, `find_top_rpn_proposals`.
