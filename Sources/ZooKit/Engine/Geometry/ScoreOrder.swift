@@ -43,12 +43,13 @@ func stableOrderDescending(_ scores: [Float]) -> [Int] {
 }
 
 /// Indices of the `k` largest values, largest first, ties by lower index (torch `topk`, sorted):
-/// the first `k` of `stableOrderDescending(values)`.
-func topKIndices(_ values: [Float], k: Int) -> [Int] {
+/// the first `k` of `stableOrderDescending(values)`. `selectionRounds` bounds the selection's
+/// partitioning rounds before it sorts what remains (lowered by tests to force that path).
+func topKIndices(_ values: [Float], k: Int, selectionRounds: Int = 64) -> [Int] {
     guard k > 0 else { return [] }
     if k >= values.count { return stableOrderDescending(values) }
     var keys = descendingScoreKeys(values)
-    keys.withUnsafeMutableBufferPointer { selectSmallest($0, count: k) }
+    keys.withUnsafeMutableBufferPointer { selectSmallest($0, count: k, maxRounds: selectionRounds) }
     var top = Array(keys.prefix(k))
     top.sort()
     return top.map { Int($0 & 0xFFFF_FFFF) }
@@ -56,14 +57,14 @@ func topKIndices(_ values: [Float], k: Int) -> [Int] {
 
 /// Moves the `count` smallest of `keys` (all distinct) to its front, in no particular order
 /// (Hoare's selection with a median-of-three pivot; input that keeps it partitioning past
-/// 64 rounds has what remains sorted instead, so it never goes quadratic).
-private func selectSmallest(_ keys: UnsafeMutableBufferPointer<UInt64>, count: Int) {
+/// `maxRounds` rounds has what remains sorted instead, so it never goes quadratic).
+private func selectSmallest(_ keys: UnsafeMutableBufferPointer<UInt64>, count: Int, maxRounds: Int) {
     let target = count - 1
     var lo = 0, hi = keys.count - 1
     var rounds = 0
     while lo < hi {
         rounds += 1
-        if rounds > 64 {
+        if rounds > maxRounds {
             var rest = UnsafeMutableBufferPointer(rebasing: keys[lo...hi])
             rest.sort()
             return

@@ -53,4 +53,14 @@ struct ScoreOrderTests {
     func allEqual() {
         #expect(topKIndices([Float](repeating: 0.5, count: 3000), k: 10) == Array(0..<10))
     }
+
+    /// The fallback (sort what is left once partitioning has taken too many rounds) from its
+    /// first round on, and after a few rounds, when the unsorted range is still large.
+    @Test("topKIndices' sorting fallback gives the same first k", arguments: [0, 1, 3])
+    func sortingFallback(rounds: Int) {
+        let s = Self.scores(20_000, seed: 99)
+        for k in [1, 100, 1000, 12_345] {
+            #expect(topKIndices(s, k: k, selectionRounds: rounds) == Array(Self.referenceOrder(s).prefix(k)))
+        }
+    }
 }
