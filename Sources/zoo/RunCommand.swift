@@ -76,7 +76,15 @@ struct RunCommand: ParsableCommand {
             WinogradWeightCache.shared = WinogradWeightCache(directory: ModelCache().winogradDirectory, maxBytes: maxBytes)
         }
         // New Winograd weight files are flushed and put in place in the background; let that finish.
-        defer { WinogradWeightCache.shared?.waitForPendingWrites() }
+        defer {
+            if let cache = WinogradWeightCache.shared {
+                cache.waitForPendingWrites()
+                let failures = cache.saveFailures
+                if let first = failures.first, !quiet {
+                    Self.stderr("zoo: warning: \(failures.count) Winograd weights file(s) not saved to the cache, so the next run transforms them again: \(first)")
+                }
+            }
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(
             model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,

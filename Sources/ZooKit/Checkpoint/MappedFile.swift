@@ -90,11 +90,19 @@ enum MappedFile {
         let fd: Int32
 
         /// Flushes the file's bytes to disk (`fdatasync`), renames it to `path` and closes it;
-        /// on failure removes it instead (whoever mapped it keeps the mapping).
-        func commit() {
+        /// on failure removes it instead (whoever mapped it keeps the mapping) and returns what
+        /// went wrong, naming the file.
+        @discardableResult
+        func commit() -> String? {
             defer { close(fd) }
-            let flushed = fdatasync(fd) == 0 || errno == EINVAL || errno == EROFS || errno == ENOTSUP
-            if !flushed || rename(temporary, path) != 0 { unlink(temporary) }
+            var failure: String?
+            if fdatasync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
+                failure = "\(path): fdatasync failed: \(errnoText()); check free disk space"
+            } else if rename(temporary, path) != 0 {
+                failure = "\(path): rename from \(temporary) failed: \(errnoText())"
+            }
+            if failure != nil { unlink(temporary) }
+            return failure
         }
     }
 

@@ -92,4 +92,22 @@ import Testing
         #expect(r.stderr.contains("ZOO_WINOGRAD_CACHE_MB") && r.stderr.contains("'lots'"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("cache/winograd").path))
     }
+
+    @Test func unsavableWinogradWeightsAreAWarningNotAFailure() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let blocker = work.appendingPathComponent("cache/winograd")
+        try FileManager.default.createDirectory(at: blocker.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data([1]).write(to: blocker)
+        let out = work.appendingPathComponent("out.jsonl")
+        let r = try TestSupport.runZoo(
+            ["run", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl").path,
+             Self.images.appendingPathComponent("img3_640x427.png").path,
+             "--config", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.yaml").path,
+             "--json", out.path], environment: environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        let warnings = r.stderr.split(separator: "\n").filter { $0.contains("not saved to the cache") }
+        #expect(warnings.count == 1, "\(r.stderr)")
+        #expect(warnings.first?.contains(blocker.path) == true, "\(r.stderr)")
+        #expect(try String(contentsOf: out, encoding: .utf8).split(separator: "\n").count == 1)
+    }
 }

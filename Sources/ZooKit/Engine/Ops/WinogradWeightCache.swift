@@ -19,7 +19,7 @@ internal import CZooDNNL
 /// cut leaves a temporary file (removed by a later process once an hour old), never a `.wino` file
 /// whose payload did not reach the disk. `waitForPendingWrites` flushes what is left at once;
 /// `zoo run` calls it before exiting. Failures to read or write the cache never fail inference:
-/// the weights are then made in memory.
+/// the weights are then made in memory, and failures to write are listed in `saveFailures`.
 public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
@@ -55,6 +55,22 @@ public final class WinogradWeightCache: @unchecked Sendable {
     public private(set) var hits = 0
     public private(set) var writes = 0
     private let countLock = NSLock()
+
+    /// Why files could not be saved in this process, one line each naming the file or folder
+    /// (the weights were used from memory all the same; a later process transforms them again).
+    /// Complete once `waitForPendingWrites` has returned.
+    public var saveFailures: [String] {
+        countLock.lock()
+        defer { countLock.unlock() }
+        return failures
+    }
+    private var failures: [String] = []
+
+    private func recordFailure(_ text: String) {
+        countLock.lock()
+        failures.append(text)
+        countLock.unlock()
+    }
 
     /// Files written but not yet flushed and renamed, by final path: their mappings, shared with
     /// any later layer of the same weights and layout (guarded by `countLock`).
@@ -99,7 +115,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
             let next = queued.removeFirst()
             countLock.unlock()
             // A failed flush or rename loses only the file: this process keeps its mapping.
-            next.file.commit()
+            if let failure = next.file.commit() { recordFailure(failure) }
             countLock.lock()
             inFlight[next.path] = nil
             countLock.unlock()
@@ -227,8 +243,13 @@ public final class WinogradWeightCache: @unchecked Sendable {
         var want = desc
         let payload = dnnl_memory_desc_get_size(&want)
         let descSize = MemoryLayout<dnnl_memory_desc_t>.size
-        guard 24 + descSize <= Self.headerSize,
-              (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil else { return nil }
+        guard 24 + descSize <= Self.headerSize else { return nil }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            recordFailure("\(directory.path): cannot create the folder: \(Self.describe(error))")
+            return nil
+        }
         var header = [UInt8](repeating: 0, count: Self.headerSize)
         header.replaceSubrange(0..<8, with: Self.magic)
         withUnsafeBytes(of: UInt64(payload).littleEndian) { header.replaceSubrange(8..<16, with: $0) }
@@ -245,6 +266,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         } catch let failed as FillFailed {
             throw failed.error
         } catch {
+            recordFailure(Self.describe(error))
             return nil
         }
         countLock.lock()
@@ -262,6 +284,12 @@ public final class WinogradWeightCache: @unchecked Sendable {
             if quiet { self.flushQueued() }
         }
         return try payloadMemory(made.data, desc: desc, ctx: ctx, file: file)
+    }
+
+    /// An error's message for `saveFailures`.
+    private static func describe(_ error: Error) -> String {
+        if let error = error as? CheckpointError { return error.description }
+        return error.localizedDescription
     }
 
     /// Removes temporary files in the folder older than `staleTemporaryAge`, once per cache (at

@@ -267,6 +267,52 @@ extension WinogradWeightCacheTests {
     }
 }
 
+extension WinogradWeightCacheTests {
+    @Test("A folder that cannot be made, or a file that cannot take its name, is reported; the convolution is right all the same")
+    func saveFailuresReported() throws {
+        let dir = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var rng = SeededRandom(seed: 35)
+        let x = NaiveOps.relu(rng.tensor([1, 256, 16, 16]))
+        let input = try BlockedLayoutTests.blocked(x)
+        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03)
+        let expected = NaiveOps.conv2d(x, wt, nil, stride: 1, padding: 1)
+
+        // The cache folder would be under a regular file: nothing is written, the weights are made in memory.
+        let blocker = dir.appendingPathComponent("not-a-folder")
+        try Data([1]).write(to: blocker)
+        let unwritable = WinogradWeightCache(directory: blocker.appendingPathComponent("wino"))
+        #expect(relativeError(try Self.convolve(wt, bias: nil, input, unwritable), expected) < 1e-4)
+        unwritable.waitForPendingWrites()
+        #expect(unwritable.writes == 0)
+        #expect(unwritable.saveFailures.count == 1)
+        #expect(unwritable.saveFailures.first?.contains(blocker.path) == true)
+
+        // The file is written, but a folder now holds its name: the rename fails, the temporary file goes.
+        let folder = dir.appendingPathComponent("cache")
+        let cache = WinogradWeightCache(directory: folder)
+        cache.persistQueue.suspend()
+        var suspended = true
+        defer { if suspended { cache.persistQueue.resume() } }
+        #expect(relativeError(try Self.convolve(wt, bias: nil, input, cache), expected) < 1e-4)
+        let temporary = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".tmp") })
+        // ".<name>.<pid>.<random>.tmp"
+        let name = temporary.dropFirst().split(separator: ".").dropLast(3).joined(separator: ".")
+        #expect(name.hasSuffix(".wino"))
+        let squatter = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: squatter, withIntermediateDirectories: true)
+        try Data([1]).write(to: squatter.appendingPathComponent("inside"))
+        cache.persistQueue.resume()
+        suspended = false
+        cache.waitForPendingWrites()
+        #expect(cache.writes == 1)
+        #expect(cache.saveFailures.count == 1)
+        #expect(cache.saveFailures.first?.contains(squatter.path) == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }.isEmpty)
+    }
+}
+
 @Suite("Activation buffer pool")
 struct BufferPoolTests {
     @Test("A buffer no image used is freed at the next image's start; one in use stays")
