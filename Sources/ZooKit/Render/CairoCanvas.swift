@@ -111,24 +111,37 @@ final class CairoCanvas {
 
     // MARK: Files
 
-    /// Writes the picture as an RGB PNG at `url`: first to a temporary file in the same folder,
-    /// then renamed over `url`, so a failure never leaves a half-written picture.
+    /// Writes the picture as an RGB PNG at `url`: encoded in memory, then written to a temporary
+    /// file in the same folder, flushed to disk and renamed over `url` (`MappedFile.writeAtomically`),
+    /// so a failure or a crash never leaves a half-written picture.
     func writePNG(to url: URL) throws {
+        let path = url.path
+        let png = try encodePNG(path: path)
+        do {
+            try MappedFile.writeAtomically(to: url) { write in try png.withUnsafeBytes { try write($0) } }
+        } catch let CheckpointError.io(_, detail) {
+            throw RenderError.writeFailed(path: path, reason: detail)
+        }
+    }
+
+    /// The picture's PNG bytes (`path` only names the picture in errors).
+    private func encodePNG(path: String) throws -> [UInt8] {
         try cairoCheck(cairo_status(context), "drawing")
         cairo_surface_flush(surface)
-        let path = url.path
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let status = cairo_surface_write_to_png(surface, temporary)
+        final class Sink { var bytes: [UInt8] = [] }
+        let sink = Sink()
+        let status = withExtendedLifetime(sink) { () -> cairo_status_t in
+            cairo_surface_write_to_png_stream(surface, { closure, data, length in
+                guard let closure else { return CAIRO_STATUS_WRITE_ERROR }
+                let sink = Unmanaged<Sink>.fromOpaque(closure).takeUnretainedValue()
+                if length > 0, let data { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length))) }
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(sink).toOpaque())
+        }
         guard status == CAIRO_STATUS_SUCCESS else {
-            unlink(temporary)
-            throw RenderError.writeFailed(path: path, reason: "cairo_surface_write_to_png: \(cairoDescription(status))")
+            throw RenderError.writeFailed(path: path, reason: "cairo_surface_write_to_png_stream: \(cairoDescription(status))")
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw RenderError.writeFailed(path: path, reason: "rename from \(temporary): \(reason)")
-        }
+        return sink.bytes
     }
 
     /// Reads a PNG with cairo; returns its size and its pixels as row-major HWC RGB bytes
