@@ -64,9 +64,24 @@ public enum Checkpoint {
     /// model matches with `C2NameMapping.alignC2Names`.
     public static func loadWeights(from url: URL) throws -> LoadedWeights {
         let contents = try readArrays(from: url)
+        let arrays = contents.arrays
+        // Converted on every core: most of the time is first touches of the new arrays' pages.
+        var converted = [Result<Tensor, Error>?](repeating: nil, count: arrays.count)
+        converted.withUnsafeMutableBufferPointer { out in
+            let workers = max(1, min(arrays.count, ProcessInfo.processInfo.activeProcessorCount))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var i = worker
+                while i < arrays.count {
+                    out[i] = Result { try arrays[i].array.floatTensor() }
+                    i += workers
+                }
+            }
+        }
         var tensors: [String: Tensor] = [:]
-        tensors.reserveCapacity(contents.arrays.count)
-        for (name, array) in contents.arrays { tensors[name] = try array.floatTensor() }
+        tensors.reserveCapacity(arrays.count)
+        for (i, result) in converted.enumerated() {
+            if let result { tensors[arrays[i].name] = try result.get() }
+        }
         return LoadedWeights(tensors: tensors, layout: contents.layout, format: contents.format, names: contents.arrays.map(\.name))
     }
 

@@ -38,14 +38,16 @@ public final class GeneralizedRCNN {
     let roiFeatures: [String]
 
     /// Builds the model from `weights` (detectron2 keys), checking every key the config needs.
+    /// Given the only reference to the tensors (`consume weights`), FrozenBN is folded into the
+    /// convolution weights in place rather than into copies.
     ///
     /// - Parameter algorithm: `.winograd` (the default) runs the 3x3 stride-1 convolutions with
     ///   oneDNN's Winograd kernels where it has them (within float noise of `.direct`).
-    public init(config: RCNNConfig, weights: [String: Tensor], algorithm: ConvolutionAlgorithm = .winograd) throws {
+    public init(config: RCNNConfig, weights: consuming [String: Tensor], algorithm: ConvolutionAlgorithm = .winograd) throws {
         try Self.checkSupported(config)
         self.config = config
         let m = config.model
-        let state = StateDict(weights)
+        let state = StateDict(consume weights)
 
         backbone = try ResNetFPN(
             state, depth: m.resnets.depth, numGroups: m.resnets.numGroups, widthPerGroup: m.resnets.widthPerGroup,

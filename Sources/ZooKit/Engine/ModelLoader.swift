@@ -63,8 +63,9 @@ public enum ModelLoader {
             dataset = dataset ?? entry.dataset
         }
         config = try config.applying(overrides)
-        let weights = try Checkpoint.loadWeights(from: weightsFile)
-        let network = try GeneralizedRCNN(config: config, weights: weights.tensors, algorithm: algorithm)
+        // The model takes the loaded tensors over: FrozenBN is folded into them without copies.
+        let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
+        let network = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: algorithm)
         let metadata = try dataset.map { try index.dataset(named: $0) }
         if let metadata, metadata.thingClasses.count != config.model.roiHeads.numClasses {
             throw ModelLoaderError.datasetMismatch(dataset: metadata.name, classes: metadata.thingClasses.count,

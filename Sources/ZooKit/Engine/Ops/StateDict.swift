@@ -2,27 +2,41 @@
 /// shape checks while the model is built; remembers which keys the model used, so the caller can
 /// warn about the rest as detectron2 does.
 public final class StateDict {
-    /// Every tensor of the checkpoint, by detectron2 key.
-    public let tensors: [String: Tensor]
+    /// Every key of the checkpoint.
+    public let keys: Set<String>
+    /// The tensors not yet taken (see `convParameters`).
+    private var storage: [String: Tensor]
     private(set) var used: Set<String> = []
 
-    /// Wraps `tensors` (e.g. `LoadedWeights.tensors`).
-    public init(_ tensors: [String: Tensor]) {
-        self.tensors = tensors
+    /// Wraps `tensors` (e.g. `LoadedWeights.tensors`). Given the only reference (`consume`),
+    /// FrozenBN is folded into the convolution weights in place instead of into copies.
+    public init(_ tensors: consuming [String: Tensor]) {
+        keys = Set(tensors.keys)
+        storage = tensors
     }
 
     /// Keys in the checkpoint that no module read, sorted.
-    public var unusedKeys: [String] { tensors.keys.filter { !used.contains($0) }.sorted() }
+    public var unusedKeys: [String] { keys.filter { !used.contains($0) }.sorted() }
 
     /// Whether the checkpoint has `key`.
-    public func contains(_ key: String) -> Bool { tensors[key] != nil }
+    public func contains(_ key: String) -> Bool { keys.contains(key) }
 
     /// The tensor `key`, whose shape must equal `shape` (`-1` matches any extent).
     public func tensor(_ key: String, shape: [Int]) throws -> Tensor {
-        guard let t = tensors[key] else { throw EngineError.missingWeight(key: key) }
+        guard let t = storage[key] else {
+            throw keys.contains(key) ? EngineError.weightAlreadyFolded(key: key) : EngineError.missingWeight(key: key)
+        }
         let fits = t.shape.count == shape.count && zip(t.shape, shape).allSatisfy { $1 < 0 || $0 == $1 }
         guard fits else { throw EngineError.weightShape(key: key, expected: shape, actual: t.shape) }
         used.insert(key)
+        return t
+    }
+
+    /// `tensor(key, shape:)`, removed from the dictionary: when the caller gave up its own
+    /// reference, the returned tensor's storage is the only one and can be changed in place.
+    private func take(_ key: String, shape: [Int]) throws -> Tensor {
+        let t = try tensor(key, shape: shape)
+        storage[key] = nil
         return t
     }
 
@@ -30,12 +44,18 @@ public final class StateDict {
     /// either `prefix.bias` or a FrozenBN at `prefix.norm.*` folded in (detectron2's
     /// `FrozenBatchNorm2d`: `(x - running_mean) / sqrt(running_var + 1e-5) * weight + bias`).
     /// A norm without `running_mean`/`running_var` (Caffe2 files) uses 0 and 1, as
-    /// `FrozenBatchNorm2d._load_from_state_dict` does.
+    /// `FrozenBatchNorm2d._load_from_state_dict` does. With a norm, the weight is folded where it
+    /// lies (the dictionary's reference is dropped first, so there is no copy when the caller
+    /// gave up its own) and cannot be read again.
     func convParameters(_ prefix: String, shape: [Int], norm: Bool, bias hasBias: Bool) throws -> (weight: Tensor, bias: Tensor) {
-        var weight = try tensor(prefix + ".weight", shape: shape)
+        guard norm else {
+            let weight = try tensor(prefix + ".weight", shape: shape)
+            let out = weight.shape[0]
+            return (weight, hasBias ? try tensor(prefix + ".bias", shape: [out]) : Tensor(shape: [out]))
+        }
+        var weight = try take(prefix + ".weight", shape: shape)
         let out = weight.shape[0]
         var bias = hasBias ? try tensor(prefix + ".bias", shape: [out]) : Tensor(shape: [out])
-        guard norm else { return (weight, bias) }
         let n = prefix + ".norm."
         let gamma = try tensor(n + "weight", shape: [out])
         let beta = try tensor(n + "bias", shape: [out])
@@ -43,10 +63,14 @@ public final class StateDict {
         let mean = hasStats ? try tensor(n + "running_mean", shape: [out]) : Tensor(shape: [out], repeating: 0)
         let variance = hasStats ? try tensor(n + "running_var", shape: [out]) : Tensor(shape: [out], repeating: 1)
         let perOut = weight.count / max(out, 1)
-        for o in 0..<out {
-            let scale = gamma.scalars[o] / (variance.scalars[o] + 1e-5).squareRoot()
-            for i in 0..<perOut { weight.scalars[o * perOut + i] *= scale }
-            bias.scalars[o] = beta.scalars[o] + (bias.scalars[o] - mean.scalars[o]) * scale
+        weight.scalars.withUnsafeMutableBufferPointer { w in
+            guard let base = w.baseAddress else { return }
+            for o in 0..<out {
+                let scale = gamma.scalars[o] / (variance.scalars[o] + 1e-5).squareRoot()
+                let row = base + o * perOut
+                for i in 0..<perOut { row[i] *= scale }
+                bias.scalars[o] = beta.scalars[o] + (bias.scalars[o] - mean.scalars[o]) * scale
+            }
         }
         return (weight, bias)
     }

@@ -62,6 +62,25 @@ struct DenseOpsTests {
         #expect(sd.unusedKeys.isEmpty)
     }
 
+    @Test("A state dict given the only reference folds FrozenBN in place; a second read of the folded weight is an error")
+    func frozenBNFoldInPlace() throws {
+        var rng = SeededRandom(seed: 4)
+        let dict = ["c.weight": rng.tensor([6, 4, 3, 3]), "c.norm.weight": rng.tensor([6]), "c.norm.bias": rng.tensor([6]),
+                    "c.norm.running_mean": rng.tensor([6]), "c.norm.running_var": Tensor(shape: [6], repeating: 2)]
+        let original = try #require(dict["c.weight"]), gamma = try #require(dict["c.norm.weight"])
+        let address = original.scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let expected = original.scalars.enumerated().map { i, w in w * (gamma.scalars[i / 36] / (Float(2) + 1e-5).squareRoot()) }
+        _ = consume original
+        _ = consume gamma
+        let sd = StateDict(consume dict)
+        let conv = try Conv2d(sd, "c", in: 4, out: 6, kernel: 3, padding: 1, norm: true, bias: false)
+        #expect(conv.weight.scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address)
+        #expect(conv.weight.scalars == expected)
+        #expect(throws: EngineError.weightAlreadyFolded(key: "c.weight")) {
+            try Conv2d(sd, "c", in: 4, out: 6, kernel: 3, padding: 1, norm: true, bias: false)
+        }
+    }
+
     @Test("Missing and misshapen weights are errors naming the key")
     func weightErrors() throws {
         let sd = StateDict(["c.weight": Tensor(shape: [6, 4, 3, 3])])
