@@ -41,7 +41,7 @@ static void copy_message(char *dst, size_t cap, const char *src) {
     snprintf(dst, cap, "%s", src);
 }
 
-czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr,
+czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr, size_t max_pixels,
                                   uint8_t **pixels, int *width, int *height,
                                   char *message, size_t message_capacity) {
     struct jpeg_decompress_struct cinfo;
@@ -69,6 +69,14 @@ czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr,
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
+    if ((size_t)cinfo.image_width * cinfo.image_height > max_pixels) {
+        *width = (int)cinfo.image_width;
+        *height = (int)cinfo.image_height;
+        snprintf(err.message, sizeof(err.message), "%ux%u pixels", (unsigned)cinfo.image_width,
+                 (unsigned)cinfo.image_height);
+        status = CZOO_JPEG_TOO_LARGE;
+        longjmp(err.jump, 1);
+    }
 
     int gray = 0;
     switch (cinfo.jpeg_color_space) {

@@ -36,7 +36,7 @@ static void czoo_png_read(png_structp png, png_bytep out, size_t count) {
     reader->offset += count;
 }
 
-czoo_png_status czoo_png_decode(const uint8_t *data, size_t size, int bgr,
+czoo_png_status czoo_png_decode(const uint8_t *data, size_t size, int bgr, size_t max_pixels,
                                 uint8_t **pixels, int *width, int *height,
                                 uint8_t **exif, size_t *exif_size,
                                 char *message, size_t message_capacity) {
@@ -84,6 +84,14 @@ czoo_png_status czoo_png_decode(const uint8_t *data, size_t size, int bgr,
     png_uint_32 w = 0, h = 0;
     int bit_depth = 0, color_type = 0, interlace = 0;
     png_get_IHDR(png, info, &w, &h, &bit_depth, &color_type, &interlace, NULL, NULL);
+    if ((size_t)w * h > max_pixels) {
+        char size_text[64];
+        snprintf(size_text, sizeof(size_text), "%ux%u pixels", (unsigned)w, (unsigned)h);
+        *width = (int)w;
+        *height = (int)h;
+        status = CZOO_PNG_TOO_LARGE;
+        png_error(png, size_text);
+    }
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (bit_depth == 16) png_set_strip_16(png);

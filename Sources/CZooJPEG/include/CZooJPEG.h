@@ -14,6 +14,8 @@ typedef enum {
     CZOO_JPEG_UNSUPPORTED = 3,
     /// Out of memory for the output buffer.
     CZOO_JPEG_NO_MEMORY = 4,
+    /// The header announces more than `max_pixels` pixels; nothing was decoded.
+    CZOO_JPEG_TOO_LARGE = 5,
 } czoo_jpeg_status;
 
 /// Decodes a baseline or progressive JPEG held in memory to 8-bit, 3-channel interleaved pixels.
@@ -23,8 +25,10 @@ typedef enum {
 /// for B, G, R byte order, otherwise R, G, B. On CZOO_JPEG_OK `*pixels` holds
 /// `*width * *height * 3` bytes that the caller frees with `czoo_jpeg_free`; on any other status
 /// nothing is allocated and `message` (NUL-terminated, at most `message_capacity` bytes) says
-/// what libjpeg reported. libjpeg's longjmp never leaves this function.
-czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr,
+/// what libjpeg reported. An image of more than `max_pixels` pixels is refused after reading
+/// the header (`*width` and `*height` are then its size). libjpeg's longjmp never leaves this
+/// function.
+czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr, size_t max_pixels,
                                   uint8_t **pixels, int *width, int *height,
                                   char *message, size_t message_capacity);
 

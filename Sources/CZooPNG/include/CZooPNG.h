@@ -12,6 +12,8 @@ typedef enum {
     CZOO_PNG_TRUNCATED = 2,
     /// Out of memory for the output buffer.
     CZOO_PNG_NO_MEMORY = 3,
+    /// The header announces more than `max_pixels` pixels; nothing was decoded.
+    CZOO_PNG_TOO_LARGE = 4,
 } czoo_png_status;
 
 /// Decodes a PNG held in memory to 8-bit, 3-channel interleaved pixels, as OpenCV's
@@ -23,9 +25,10 @@ typedef enum {
 /// On CZOO_PNG_OK `*pixels` holds `*width * *height * 3` bytes (free with `czoo_png_free`) and,
 /// when the file has an eXIf chunk, `*exif` / `*exif_size` a copy of its payload (a TIFF
 /// header and IFDs; free with `czoo_png_free`; NULL / 0 otherwise). On any other status nothing
-/// is allocated and `message` says what libpng reported. libpng's longjmp never leaves this
-/// function.
-czoo_png_status czoo_png_decode(const uint8_t *data, size_t size, int bgr,
+/// is allocated and `message` says what libpng reported. An image of more than `max_pixels`
+/// pixels is refused after reading the header (`*width` and `*height` are then its size).
+/// libpng's longjmp never leaves this function.
+czoo_png_status czoo_png_decode(const uint8_t *data, size_t size, int bgr, size_t max_pixels,
                                 uint8_t **pixels, int *width, int *height,
                                 uint8_t **exif, size_t *exif_size,
                                 char *message, size_t message_capacity);

@@ -23,6 +23,11 @@ public enum ImageDecoder {
         case jpeg = "JPEG"
     }
 
+    /// The most pixels an image may have: Pillow's `DecompressionBombError` threshold (twice
+    /// `Image.MAX_IMAGE_PIXELS`), so what detectron2's reader refuses is refused here too, before
+    /// any pixel memory is allocated.
+    public static let maxPixels = 178_956_970
+
     /// Decodes the image file at `url` to 3 channels in the order `format` names
     /// (`INPUT.FORMAT`: "BGR" or "RGB").
     public static func decode(contentsOf url: URL, format: String = "BGR") throws -> Image8 {
@@ -36,8 +41,10 @@ public enum ImageDecoder {
         return try decode(data: data, name: url.path, channelOrder: order)
     }
 
-    /// Decodes an in-memory PNG or JPEG; `name` is used in error messages.
-    public static func decode(data: Data, name: String, channelOrder: Image8.ChannelOrder) throws -> Image8 {
+    /// Decodes an in-memory PNG or JPEG; `name` is used in error messages. An image of more than
+    /// `maxPixels` pixels is `ImageError.tooLarge`.
+    public static func decode(data: Data, name: String, channelOrder: Image8.ChannelOrder,
+                              maxPixels: Int = ImageDecoder.maxPixels) throws -> Image8 {
         let bytes = [UInt8](data)
         guard let format = sniff(bytes) else {
             let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
@@ -45,10 +52,10 @@ public enum ImageDecoder {
         }
         switch format {
         case .jpeg:
-            let image = try decodeJPEG(bytes, name: name, bgr: channelOrder == .bgr)
+            let image = try decodeJPEG(bytes, name: name, bgr: channelOrder == .bgr, maxPixels: maxPixels)
             return EXIFOrientation.fromJPEG(bytes).map { image.applying($0) } ?? image
         case .png:
-            let (image, exif) = try decodePNG(bytes, name: name, bgr: channelOrder == .bgr)
+            let (image, exif) = try decodePNG(bytes, name: name, bgr: channelOrder == .bgr, maxPixels: maxPixels)
             return exif.flatMap { EXIFOrientation.fromTIFF($0[...]) }.map { image.applying($0) } ?? image
         }
     }
@@ -63,13 +70,13 @@ public enum ImageDecoder {
 
     private static let messageCapacity = 512
 
-    private static func decodeJPEG(_ bytes: [UInt8], name: String, bgr: Bool) throws -> Image8 {
+    private static func decodeJPEG(_ bytes: [UInt8], name: String, bgr: Bool, maxPixels: Int) throws -> Image8 {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0
         var message = [CChar](repeating: 0, count: messageCapacity)
         let status = bytes.withUnsafeBufferPointer { buf in
             message.withUnsafeMutableBufferPointer { msg in
-                czoo_jpeg_decode(buf.baseAddress, buf.count, bgr ? 1 : 0, &pixels, &width, &height,
+                czoo_jpeg_decode(buf.baseAddress, buf.count, bgr ? 1 : 0, max(maxPixels, 0), &pixels, &width, &height,
                                  msg.baseAddress, msg.count)
             }
         }
@@ -78,6 +85,8 @@ public enum ImageDecoder {
         case CZOO_JPEG_OK: break
         case CZOO_JPEG_TRUNCATED: throw ImageError.truncated(file: name, format: "JPEG", reason: reason)
         case CZOO_JPEG_UNSUPPORTED: throw ImageError.unsupported(file: name, format: "JPEG", reason: reason)
+        case CZOO_JPEG_TOO_LARGE:
+            throw ImageError.tooLarge(file: name, format: "JPEG", width: Int(width), height: Int(height), limit: maxPixels)
         case CZOO_JPEG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "JPEG", reason: "too large: \(reason)")
         default: throw ImageError.corrupt(file: name, format: "JPEG", reason: "libjpeg: \(reason)")
         }
@@ -88,7 +97,7 @@ public enum ImageDecoder {
                       pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: count)))
     }
 
-    private static func decodePNG(_ bytes: [UInt8], name: String, bgr: Bool) throws -> (Image8, [UInt8]?) {
+    private static func decodePNG(_ bytes: [UInt8], name: String, bgr: Bool, maxPixels: Int) throws -> (Image8, [UInt8]?) {
         var pixels: UnsafeMutablePointer<UInt8>?
         var exif: UnsafeMutablePointer<UInt8>?
         var exifSize = 0
@@ -96,7 +105,7 @@ public enum ImageDecoder {
         var message = [CChar](repeating: 0, count: messageCapacity)
         let status = bytes.withUnsafeBufferPointer { buf in
             message.withUnsafeMutableBufferPointer { msg in
-                czoo_png_decode(buf.baseAddress, buf.count, bgr ? 1 : 0, &pixels, &width, &height,
+                czoo_png_decode(buf.baseAddress, buf.count, bgr ? 1 : 0, max(maxPixels, 0), &pixels, &width, &height,
                                 &exif, &exifSize, msg.baseAddress, msg.count)
             }
         }
@@ -104,6 +113,8 @@ public enum ImageDecoder {
         switch status {
         case CZOO_PNG_OK: break
         case CZOO_PNG_TRUNCATED: throw ImageError.truncated(file: name, format: "PNG", reason: reason)
+        case CZOO_PNG_TOO_LARGE:
+            throw ImageError.tooLarge(file: name, format: "PNG", width: Int(width), height: Int(height), limit: maxPixels)
         case CZOO_PNG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "PNG", reason: "too large: \(reason)")
         default: throw ImageError.corrupt(file: name, format: "PNG", reason: "libpng: \(reason)")
         }

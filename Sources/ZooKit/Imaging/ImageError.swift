@@ -13,6 +13,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     case truncated(file: String, format: String, reason: String)
     /// A valid file this decoder does not handle (e.g. a CMYK JPEG).
     case unsupported(file: String, format: String, reason: String)
+    /// The header announces more pixels than `ImageDecoder.maxPixels` (a decompression bomb, or
+    /// simply too large to detect on); nothing was decoded.
+    case tooLarge(file: String, format: String, width: Int, height: Int, limit: Int)
     /// `INPUT.FORMAT` names a channel order other than BGR or RGB.
     case unsupportedChannelOrder(String)
 
@@ -28,6 +31,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(format) image \(file) is truncated: \(reason); the file is incomplete, fetch or copy it again"
         case let .unsupported(file, format, reason):
             return "\(format) image \(file) is not supported: \(reason); convert it to an 8-bit RGB PNG or JPEG"
+        case let .tooLarge(file, format, width, height, limit):
+            return "\(format) image \(file) is \(width)x\(height), \(width * height) pixels, more than the limit of \(limit) "
+                + "(Pillow's decompression-bomb limit); scale it down first"
         case let .unsupportedChannelOrder(format):
             return "INPUT.FORMAT '\(format)' is not supported; use BGR or RGB"
         }
