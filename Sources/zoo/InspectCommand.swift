@@ -34,21 +34,21 @@ struct InspectCommand: ParsableCommand {
         print("format:     \(format)")
         print("layout:     \(CheckpointLayout(rawValue: inspection.layout)?.displayName ?? inspection.layout)")
         for (key, value) in inspection.metadata.sorted(by: { $0.key < $1.key }) {
-            print("metadata:   \(key) = \(value)")
+            print("metadata:   \(displayText(key)) = \(displayText(value, limit: 400))")
         }
         print("tensors:    \(inspection.tensors.count)")
         print("parameters: \(grouped(inspection.parameterCount))")
         print("bytes:      \(grouped(inspection.totalBytes)) (\(String(format: "%.2f", Double(inspection.totalBytes) / 1_048_576)) MiB)")
         print("")
         let showKeys = inspection.tensors.contains { $0.detectron2Key != nil }
-        let nameWidth = inspection.tensors.map(\.name.count).max() ?? 4
+        let nameWidth = inspection.tensors.map { displayText($0.name).count }.max() ?? 4
         let shapes = inspection.tensors.map { "(" + $0.shape.map(String.init).joined(separator: ", ") + ")" }
         let shapeWidth = max(5, shapes.map(\.count).max() ?? 5)
         var header = pad("name", nameWidth) + "  " + pad("dtype", 8) + "  " + pad("shape", shapeWidth)
         if showKeys { header += "  detectron2 key" }
         print(header.trimmingTrailingSpaces())
         for (entry, shape) in zip(inspection.tensors, shapes) {
-            var line = pad(entry.name, nameWidth) + "  " + pad(entry.dtype, 8) + "  " + pad(shape, shapeWidth)
+            var line = pad(displayText(entry.name), nameWidth) + "  " + pad(entry.dtype, 8) + "  " + pad(shape, shapeWidth)
             if showKeys { line += "  " + (entry.detectron2Key ?? "(dropped)") }
             print(line.trimmingTrailingSpaces())
         }

@@ -103,6 +103,10 @@ public enum Checkpoint {
 
     /// `.safetensors` / `.pkl` by extension, else by the first byte (0x80 PROTO or a protocol 0/1 opcode).
     static func fileKind(_ url: URL) throws -> FileKind {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw CheckpointError.io(file: url.path, detail: "is a folder; give the path of a .pkl or .safetensors checkpoint file")
+        }
         switch url.pathExtension.lowercased() {
         case "safetensors": return .safetensors
         case "pkl", "pickle": return .pickle

@@ -138,4 +138,27 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
+
+    @Test func repeatedOrReservedNamesAreErrorsAndNothingIsWritten() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("out.safetensors")
+        let array = try CheckpointArray(dtype: .float32, shape: [1], bytes: Data(count: 4))
+        let long = String(repeating: "k", count: 5000)
+        #expect(throws: SafetensorsError.duplicateTensorName(file: url.path, name: long)) {
+            try SafetensorsWriter.write([(long, array), ("y", array), (long, array)], metadata: [:], to: url)
+        }
+        #expect(throws: SafetensorsError.reservedTensorName(file: url.path)) {
+            try SafetensorsWriter.write([("__metadata__", array)], metadata: [:], to: url)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        let message = SafetensorsError.duplicateTensorName(file: url.path, name: long).description
+        #expect(message.count < 400 && message.contains("5000 characters"))
+    }
+
+    @Test func namesFromFilesAreShownOnOneSafeLine() {
+        #expect(displayText("res2.0.conv1.weight") == "res2.0.conv1.weight")
+        #expect(displayText("a\nb\u{1b}[31m\0") == "a\\u{a}b\\u{1b}[31m\\u{0}")
+        #expect(displayText("abcdef", limit: 3) == "abc... (6 characters)")
+    }
 }

@@ -51,7 +51,7 @@ public struct PickleError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .forbiddenOpcode(name):
             what = "opcode \(name) would build an arbitrary Python object and is refused; only plain checkpoints (dicts of numpy arrays) are read"
         case let .forbiddenGlobal(module, name):
-            what = "global '\(module).\(name)' is not on the allow-list (numpy array reconstruction, _codecs.encode, collections.OrderedDict, bytes()) and was not loaded; re-save the checkpoint as a dict of numpy arrays"
+            what = "global '\(displayText(module)).\(displayText(name))' is not on the allow-list (numpy array reconstruction, _codecs.encode, collections.OrderedDict, bytes()) and was not loaded; re-save the checkpoint as a dict of numpy arrays"
         case let .stackUnderflow(opcode):
             what = "\(opcode) needs more values than the stack holds; \(corrupt)"
         case let .missingMark(opcode):

@@ -1,6 +1,6 @@
 /// What is wrong with a safetensors file; every case names the file and, where there is one, the
 /// tensor and byte offsets.
-public enum SafetensorsError: Error, CustomStringConvertible, Sendable {
+public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file is shorter than the 8-byte header length.
     case tooShort(file: String, size: Int)
     /// The header length points past the end of the file or above the 100 MB safetensors limit.
@@ -21,6 +21,10 @@ public enum SafetensorsError: Error, CustomStringConvertible, Sendable {
     case badMetadata(file: String, detail: String)
     /// No tensor of this name.
     case missingTensor(file: String, name: String)
+    /// Writing: two tensors have the same name (a checkpoint that repeats a key).
+    case duplicateTensorName(file: String, name: String)
+    /// Writing: a tensor is named `__metadata__`, which the format reserves.
+    case reservedTensorName(file: String)
 
     public var description: String {
         let advice = "the file is corrupt or not safetensors; convert the checkpoint again"
@@ -44,7 +48,11 @@ public enum SafetensorsError: Error, CustomStringConvertible, Sendable {
         case let .badMetadata(file, detail):
             return "\(file): __metadata__ \(detail); it must map strings to strings"
         case let .missingTensor(file, name):
-            return "\(file): no tensor named '\(name)'; run `zoo inspect \(file)` to list the names"
+            return "\(file): no tensor named '\(displayText(name))'; run `zoo inspect \(file)` to list the names"
+        case let .duplicateTensorName(file, name):
+            return "\(file): not written: the checkpoint has two tensors named '\(displayText(name))', which one file cannot hold; remove one from the checkpoint"
+        case let .reservedTensorName(file):
+            return "\(file): not written: the checkpoint has a tensor named '__metadata__', a name safetensors reserves; rename it in the checkpoint"
         }
     }
 }

@@ -4,15 +4,16 @@ import Foundation
 /// 8-byte boundary, tensors ordered by decreasing element size (so each stays aligned) and
 /// otherwise in the order given, written to a temporary file that is renamed into place.
 public enum SafetensorsWriter {
-    /// Writes `tensors` (names unique) and `metadata` to `url`, replacing any file there.
+    /// Writes `tensors` and `metadata` to `url`, replacing any file there. Names must be unique
+    /// and not `__metadata__` (else `SafetensorsError`, and nothing is written).
     public static func write(_ tensors: [(name: String, array: CheckpointArray)], metadata: [String: String], to url: URL) throws {
         let ordered = tensors.enumerated().sorted {
             ($1.element.array.dtype.byteSize, $0.offset) < ($0.element.array.dtype.byteSize, $1.offset)
         }.map(\.element)
         var seen = Set<String>()
         for (name, _) in ordered {
-            precondition(seen.insert(name).inserted, "SafetensorsWriter.write: duplicate tensor name '\(name)'")
-            precondition(name != "__metadata__", "SafetensorsWriter.write: '__metadata__' is reserved")
+            guard name != "__metadata__" else { throw SafetensorsError.reservedTensorName(file: url.path) }
+            guard seen.insert(name).inserted else { throw SafetensorsError.duplicateTensorName(file: url.path, name: name) }
         }
         let header = headerBytes(ordered, metadata: metadata)
         try MappedFile.writeAtomically(to: url) { write in
