@@ -48,6 +48,9 @@ public enum BatchRunner {
         body: (ImageInput) throws -> Data
     ) throws -> BatchSummary {
         let writer = try JSONLinesWriter(url: output, resume: resume)
+        if writer.droppedPartialBytes > 0 {
+            FileHandle.standardError.write(Data("zoo: \(output.path): dropped an unfinished last line (\(writer.droppedPartialBytes) bytes) left by an interrupted run; its image runs again\n".utf8))
+        }
         let monitor = handleInterrupts ? InterruptMonitor() : nil
         monitor?.start()
         defer { monitor?.stop() }

@@ -8,7 +8,8 @@ import Foundation
 /// must be a JSON object with an `"image"` string, and those strings become `completedImages`.
 /// A last line without its newline (a crash in the middle of a write) is dropped, and the file
 /// is rewritten without it (temp file + rename, so the file is never half-rewritten).
-/// Opened with `resume: false`, an existing file is emptied.
+/// Opened with `resume: false`, an existing file is emptied when the first line is written, so a
+/// run in which every image fails leaves it as it was.
 public final class JSONLinesWriter {
     /// The output file.
     public let url: URL
@@ -20,6 +21,8 @@ public final class JSONLinesWriter {
     public let droppedPartialBytes: Int
 
     private var descriptor: Int32
+    /// Whether the file must be emptied before the first line (opened without `resume`).
+    private var emptyBeforeFirstLine: Bool
 
     /// Opens `url` for appending; with `resume`, reads what it holds first (see the type's summary).
     public init(url: URL, resume: Bool) throws {
@@ -39,7 +42,8 @@ public final class JSONLinesWriter {
         completedImages = done
         resumedLineCount = lines
         droppedPartialBytes = dropped
-        let flags = O_WRONLY | O_CREAT | O_APPEND | (resume ? 0 : O_TRUNC)
+        emptyBeforeFirstLine = !resume
+        let flags = O_WRONLY | O_CREAT | O_APPEND
         descriptor = open(url.path, flags, 0o644)
         if descriptor < 0 {
             throw BatchError.io(file: url.path, detail: "cannot open for writing (\(String(cString: strerror(errno)))); check the folder exists and is writable")
@@ -67,6 +71,12 @@ public final class JSONLinesWriter {
         }
         guard descriptor >= 0 else { throw BatchError.io(file: url.path, detail: "the JSON Lines file is closed") }
         body.append(0x0A)
+        if emptyBeforeFirstLine {
+            guard ftruncate(descriptor, 0) == 0 else {
+                throw BatchError.io(file: url.path, detail: "cannot empty the file (\(String(cString: strerror(errno)))); check its permissions")
+            }
+            emptyBeforeFirstLine = false
+        }
         try writeAll(body)
         completedImages.insert(image)
     }

@@ -44,6 +44,18 @@ struct JSONLinesWriterTests {
         #expect(try Self.objects(url).map { $0["image"] as? String } == ["new.jpg"])
     }
 
+    @Test func withoutResumeAnExistingFileIsKeptUntilTheFirstLine() throws {
+        let tree = try BatchTestTree(); defer { tree.remove() }
+        let url = tree.url("out.jsonl")
+        let old = Data("{\"image\": \"old.jpg\"}\n".utf8)
+        try old.write(to: url)
+        // A run in which every image fails writes no line: the old file is untouched.
+        let failing = try JSONLinesWriter(url: url, resume: false)
+        #expect(throws: BatchError.self) { try failing.append(Data("not json".utf8), image: "x.jpg") }
+        try failing.close()
+        #expect(try Data(contentsOf: url) == old)
+    }
+
     @Test func resumeReportsDoneImagesAndAppends() throws {
         let tree = try BatchTestTree(); defer { tree.remove() }
         let url = tree.url("out.jsonl")
