@@ -14,7 +14,7 @@ struct BatchOptions: ParsableArguments {
         "Keep the --json file and skip the images it already holds (a partial last line from a crash is dropped); without it the file is started afresh."))
     var resume = false
 
-    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "No progress bar (errors are still printed).")
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "No progress bar or status messages (errors, and the per-image lines when there is no --json, are still printed).")
     var quiet = false
 
     /// The shard to run: `--shard`, or the whole batch.

@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image") }
         if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be within 0...1") }
+        if !(0...1).contains(pictureThreshold) { throw ValidationError("--picture-threshold must be within 0...1") }
     }
 
     func run() throws {
@@ -98,7 +99,13 @@ struct RunCommand: ParsableCommand {
         if !quiet { Self.stderr(String(format: "zoo: loaded %@ in %.2f s", loaded.name, loadSeconds)) }
 
         let outputDir = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        if let outputDir { try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true) }
+        if let outputDir {
+            do {
+                try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
+            } catch {
+                throw CommandError("\(outputDir.path): cannot create the --output folder (\(error.localizedDescription)); give a folder path you can write to")
+            }
+        }
         let visualizer = Visualizer(metadata: VisualizationMetadata(dataset: loaded.dataset))
         let format = loaded.network.config.input.format
 
@@ -119,7 +126,8 @@ struct RunCommand: ParsableCommand {
                 try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
                 pictureNote = " -> \(target.path)"
             }
-            if !quiet && (json == nil || inputs.count == 1) {
+            // Without --json these lines are the results, so --quiet keeps them.
+            if json == nil || (!quiet && inputs.count == 1) {
                 let n = prediction.detections.count
                 print(String(format: "%@: %d instance%@ in %.2f s%@", input.path, n, n == 1 ? "" : "s",
                              prediction.times.total, pictureNote))

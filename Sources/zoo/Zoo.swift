@@ -19,3 +19,10 @@ struct Zoo: ParsableCommand {
         ]
     )
 }
+
+/// A command's failure whose message is already one line for the user (printed as
+/// `Error: <message>`, exit code 1).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
