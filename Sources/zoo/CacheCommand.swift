@@ -90,7 +90,7 @@ struct CacheCommand: ParsableCommand {
     /// `zoo cache verify [--fix]`.
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every cached file against its record (or the md5 in its name).",
-            discussion: "Winograd weight files (winograd/*.wino) have no checksum: their headers are checked, and --fix removes a damaged one (zoo run makes it again).")
+            discussion: "Winograd weight files (winograd/*.wino) have no record: their headers and the payload hash each header holds are checked, and --fix removes a damaged one (zoo run makes it again).")
 
         @Flag(help: "Remove corrupt files (and record verified files the manifest lacks).")
         var fix = false

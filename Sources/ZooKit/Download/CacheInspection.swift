@@ -54,7 +54,7 @@ public struct CacheListing {
 /// What `zoo cache verify` found.
 public struct CacheVerifyReport: Sendable {
     /// One line per file: `ok`, `CORRUPT` (with expected and actual), or `no checksum`. Winograd
-    /// weight files (`winograd/*.wino`) have no checksum; their headers are checked instead.
+    /// weight files (`winograd/*.wino`) have no record; their headers and payload hashes are checked.
     public var lines: [String] = []
     /// Files that matched.
     public var ok = 0
@@ -84,13 +84,13 @@ public struct CacheVerifier {
         for path in cache.files() where !path.hasSuffix(".part") && !ModelCache.isTemporaryFile(path) {
             let file = cache.root.appendingPathComponent(path)
             if ModelCache.isWinogradFile(path) {
-                if let problem = WinogradWeightCache.headerProblem(of: file) {
+                if let problem = WinogradWeightCache.problem(of: file) {
                     report.corrupt += 1
                     report.lines.append("CORRUPT  \(path): \(problem)\(fix ? " (removed; zoo run makes it again)" : "")")
                     if fix, unlink(file.path) != 0 { throw DownloadError.io(operation: "unlink", path: file.path, errno: errno) }
                 } else {
                     report.ok += 1
-                    report.lines.append("ok  \(path) (Winograd weights; header checked)")
+                    report.lines.append("ok  \(path) (Winograd weights; header and payload hash checked)")
                 }
                 continue
             }

@@ -13,7 +13,9 @@ internal import CZooDNNL
 ///
 /// A file is named after a hash of the layer's weights, the layout oneDNN asked for, oneDNN's
 /// version and the CPU's instruction set; its header repeats the layout and the payload size,
-/// which are checked before use. A file that fails the checks is ignored and rewritten. Files
+/// which are checked before use, and holds a hash of the payload, written just before the file
+/// is flushed and checked by `zoo cache verify` (`problem(of:)`; not at each use, which would
+/// read every byte at start-up). A file that fails the checks is ignored and rewritten. Files
 /// are made under a temporary name (disk space reserved first) and used at once; once writes
 /// pause, a background queue flushes each to disk and only then renames it, so a crash or power
 /// cut leaves a temporary file (removed by a later process once an hour old), never a `.wino` file
@@ -45,10 +47,12 @@ public final class WinogradWeightCache: @unchecked Sendable {
     private nonisolated(unsafe) static var sharedCache: WinogradWeightCache?
     private static let sharedLock = NSLock()
 
-    /// Bytes before the payload: magic, payload size, descriptor size, descriptor, zeros. One page,
-    /// so the mapped payload is page-aligned.
+    /// Bytes before the payload: magic, payload size, descriptor size, descriptor, payload hash
+    /// (`ContentHash`), zeros. One page, so the mapped payload is page-aligned.
     static let headerSize = 4096
-    static let magic = Array("ZOOWINO1".utf8)
+    static let magic = Array("ZOOWINO2".utf8)
+    /// Where the payload's hash is, after the descriptor.
+    static let payloadHashOffset = 24 + MemoryLayout<dnnl_memory_desc_t>.size
 
     /// Weights found in the cache (a file, or one this process is still putting in place) and
     /// files written, in this process (for tests and `--verbose`).
@@ -114,6 +118,10 @@ public final class WinogradWeightCache: @unchecked Sendable {
             committed = true
             let next = queued.removeFirst()
             countLock.unlock()
+            countLock.lock()
+            let mapping = inFlight[next.path]
+            countLock.unlock()
+            if let mapping { Self.sealPayloadHash(mapping) }
             // A failed flush or rename loses only the file: this process keeps its mapping.
             if let failure = next.file.commit() { recordFailure(failure) }
             countLock.lock()
@@ -172,6 +180,30 @@ public final class WinogradWeightCache: @unchecked Sendable {
         }
     }
 
+    /// Writes the hash of a new file's payload into its header (the mapping is the file's own,
+    /// writable and shared).
+    private static func sealPayloadHash(_ mapping: Data) {
+        mapping.withUnsafeBytes { raw in
+            guard raw.count >= headerSize, let base = raw.baseAddress else { return }
+            let hash = ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[headerSize...]))
+            UnsafeMutableRawPointer(mutating: base).storeBytes(of: hash.littleEndian, toByteOffset: payloadHashOffset, as: UInt64.self)
+        }
+    }
+
+    /// What is wrong with the `.wino` file at `file`: its header (see `headerProblem(of:)`) or
+    /// a payload that does not match the hash in the header; nil when it is sound. Reads the
+    /// whole file.
+    public static func problem(of file: URL) -> String? {
+        if let problem = headerProblem(of: file) { return problem }
+        guard let data = try? MappedFile.map(file, sequential: true) else { return "cannot be read" }
+        return data.withUnsafeBytes { raw -> String? in
+            guard raw.count >= headerSize else { return "shorter than its header" }
+            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: payloadHashOffset, as: UInt64.self))
+            let actual = ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[headerSize...]))
+            return stored == actual ? nil : "payload does not match the hash in its header (damaged)"
+        }
+    }
+
     /// What is wrong with the header of the `.wino` file at `file` (magic, payload size against the
     /// file's size, descriptor size), or nil when it is sound. The payload is not read: a file whose
     /// layout does not match its layer's is caught, and rewritten, when it is loaded.
@@ -188,7 +220,10 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// `headerProblem(of:)` for a file of `fileSize` bytes starting with `raw`.
     private static func headerProblem(_ raw: UnsafeRawBufferPointer, fileSize: Int) -> String? {
         guard raw.count >= 24 else { return "shorter than its header" }
-        guard Array(raw[0..<8]) == magic else { return "not a zoo Winograd weights file (bad magic)" }
+        guard Array(raw[0..<8]) == magic else {
+            return Array(raw[0..<7]) == Array(magic[0..<7]) ? "an older zoo Winograd weights format (zoo run ignores it and writes a new file)"
+                : "not a zoo Winograd weights file (bad magic)"
+        }
         let payload = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
         let descSize = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
         guard descSize == UInt64(MemoryLayout<dnnl_memory_desc_t>.size) else {
@@ -243,7 +278,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         var want = desc
         let payload = dnnl_memory_desc_get_size(&want)
         let descSize = MemoryLayout<dnnl_memory_desc_t>.size
-        guard 24 + descSize <= Self.headerSize else { return nil }
+        guard Self.payloadHashOffset + 8 <= Self.headerSize else { return nil }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

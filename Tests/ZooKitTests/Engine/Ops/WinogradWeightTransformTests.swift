@@ -68,7 +68,19 @@ struct WinogradCacheInspectionTests {
         #expect(skipping.ok == 1 && skipping.corrupt == 0 && skipping.unverifiable == 0)
         try FileManager.default.removeItem(at: root.appendingPathComponent(leftover))
 
+        // A changed payload byte (header intact) is found by its hash; zoo run does not check it.
         let file = root.appendingPathComponent(row.path)
+        let flipper = try FileHandle(forUpdating: file)
+        try flipper.seek(toOffset: UInt64(row.size / 2))
+        let byte = try #require(try flipper.read(upToCount: 1)?.first)
+        try flipper.seek(toOffset: UInt64(row.size / 2))
+        try flipper.write(contentsOf: Data([byte ^ 0x01]))
+        try flipper.close()
+        #expect(WinogradWeightCache.headerProblem(of: file) == nil)
+        #expect(WinogradWeightCache.problem(of: file)?.contains("payload") == true)
+        let flipped = try CacheVerifier(cache: cache).run(fix: false)
+        #expect(flipped.corrupt == 1 && flipped.ok == 0)
+
         let handle = try FileHandle(forWritingTo: file)
         try handle.truncate(atOffset: UInt64(row.size - 4096))
         try handle.close()
