@@ -43,8 +43,19 @@ public enum ConfigValue: Sendable, Equatable, Decodable, CustomStringConvertible
     }
 
     /// The value a YAML string becomes in yacs: `ast.literal_eval(s)` if that succeeds,
-    /// else the string itself.
+    /// else the string itself (also when lists nest deeper than 64 levels, as Python's
+    /// "too many nested parentheses" leaves it a string).
     public static func decodingPythonLiteral(_ s: String) -> ConfigValue {
         PythonLiteral.parse(s) ?? .string(s)
+    }
+
+    /// `decodingPythonLiteral(s)` for the value of `key`, where a literal nested deeper than
+    /// `PythonLiteral.maxDepth` is a `ConfigError.nestedTooDeep` rather than a string.
+    static func decodingPythonLiteral(_ s: String, key: String, at location: ConfigError.Location) throws -> ConfigValue {
+        switch PythonLiteral.decode(s) {
+        case let .literal(v): return v
+        case .notALiteral: return .string(s)
+        case .tooDeep: throw ConfigError.nestedTooDeep(location, key: key, limit: PythonLiteral.maxDepth)
+        }
     }
 }

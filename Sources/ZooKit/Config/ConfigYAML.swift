@@ -22,7 +22,8 @@ indirect enum ConfigTree: Equatable {
 /// `CfgNode.load_yaml_with_base` does: the base (relative to the including file, recursively)
 /// is loaded first and the file's keys are merged into it, sections key by key, values
 /// replacing. YAML anchors and aliases are resolved by libyaml; string values go through
-/// yacs' literal decoding (`ConfigValue.decodingPythonLiteral`).
+/// yacs' literal decoding (`ConfigValue.decodingPythonLiteral`). Nesting and alias expansion are
+/// bounded (`YAMLLimits`) before the tree is built.
 enum ConfigYAML {
     static let baseKey = "_BASE_"
 
@@ -41,6 +42,7 @@ enum ConfigYAML {
         }
         let node: Node?
         do {
+            try YAMLLimits.check(text, file: file)
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
             throw malformed(error, file: file)
@@ -126,13 +128,14 @@ enum ConfigYAML {
             }
             return .leaf(.list(items), loc)
         case let .scalar(scalar):
-            return .leaf(value(of: node, scalar: scalar, decodeLiteral: !inSequence), loc)
+            return .leaf(try value(of: node, scalar: scalar, decodeLiteral: !inSequence, key: path, at: loc), loc)
         }
     }
 
     /// A YAML 1.1 scalar as PyYAML's safe loader types it; top-level strings then go through
     /// yacs' `literal_eval` (list items do not, as in yacs).
-    private static func value(of node: Node, scalar: Node.Scalar, decodeLiteral: Bool) -> ConfigValue {
+    private static func value(of node: Node, scalar: Node.Scalar, decodeLiteral: Bool, key: String,
+                              at location: ConfigError.Location) throws -> ConfigValue {
         // Quoted scalars are strings; plain ones are typed by YAML 1.1's rules, as PyYAML does.
         let name: Tag.Name = scalar.style == .plain ? Resolver.default.resolveTag(of: node) : .str
         switch name {
@@ -141,7 +144,8 @@ enum ConfigYAML {
         case .int: return node.int.map(ConfigValue.int) ?? .string(scalar.string)
         case .float: return node.float.map(ConfigValue.double) ?? .string(scalar.string)
         default:
-            return decodeLiteral ? ConfigValue.decodingPythonLiteral(scalar.string) : .string(scalar.string)
+            return decodeLiteral ? try ConfigValue.decodingPythonLiteral(scalar.string, key: key, at: location)
+                : .string(scalar.string)
         }
     }
 

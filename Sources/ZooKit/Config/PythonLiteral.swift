@@ -2,17 +2,42 @@
 /// quoted strings, `True`/`False`/`None`, tuples and lists (nested, trailing commas allowed).
 /// Anything else (a bare word such as `res4`, a dict, an expression) is not a literal: nil.
 enum PythonLiteral {
-    static func parse(_ text: String) -> ConfigValue? {
+    /// The deepest nesting of lists and tuples read. The parser recurses once per level, so a
+    /// string of 100k `[` would overflow the stack; Python's own tokenizer stops at 200 ("too many
+    /// nested parentheses") and detectron2 configs nest 2.
+    static let maxDepth = 64
+
+    /// What a string reads as.
+    enum Outcome: Equatable {
+        case literal(ConfigValue)
+        case notALiteral
+        /// Lists or tuples nest deeper than `maxDepth`.
+        case tooDeep
+    }
+
+    static func decode(_ text: String) -> Outcome {
         var p = Parser(chars: Array(text.unicodeScalars))
         p.skipSpace()
-        guard let v = p.value() else { return nil }
+        let v = p.value()
+        if p.tooDeep { return .tooDeep }
+        guard let v else { return .notALiteral }
         p.skipSpace()
-        return p.atEnd ? v : nil
+        return p.atEnd ? .literal(v) : .notALiteral
+    }
+
+    /// The literal `text` holds, or nil (also when it nests deeper than `maxDepth`).
+    static func parse(_ text: String) -> ConfigValue? {
+        if case let .literal(v) = decode(text) { return v }
+        return nil
     }
 
     private struct Parser {
         var chars: [Unicode.Scalar]
         var i = 0
+        /// Lists and tuples open around the current position.
+        var depth = 0
+        /// Set when `depth` would pass `maxDepth`; the parse then fails.
+        var tooDeep = false
 
         var atEnd: Bool { i >= chars.count }
         var peek: Unicode.Scalar? { i < chars.count ? chars[i] : nil }
@@ -34,6 +59,12 @@ enum PythonLiteral {
 
         /// `(a)` is just `a`; `(a,)`, `(a, b)` and `()` are tuples.
         mutating func sequence(close: Unicode.Scalar, isTuple: Bool) -> ConfigValue? {
+            guard depth < PythonLiteral.maxDepth else {
+                tooDeep = true
+                return nil
+            }
+            depth += 1
+            defer { depth -= 1 }
             i += 1
             var items: [ConfigValue] = []
             var sawComma = false

@@ -5,20 +5,28 @@ extension RCNNConfig {
     ///
     /// Keys the engine does not read (SOLVER, DATASETS, ...) are accepted and ignored, as are
     /// keys of other projects; a key the engine reads with a value of the wrong type is a
-    /// `ConfigError` naming the file, key, line and column.
+    /// `ConfigError` naming the file, key, line and column, and so is a value out of the range
+    /// detectron2 accepts (`validate()`).
     public static func load(contentsOf url: URL) throws -> RCNNConfig {
         let tree = try ConfigYAML.loadWithBase(url)
         var config = RCNNConfig.defaults
+        var locations: [String: ConfigError.Location] = [:]
         for key in engineKeys {
             guard let field = fields[key], let (value, location) = tree.leaf(at: key.split(separator: ".").map(String.init)[...]) else { continue }
             try field.assign(value, to: &config, key: key, at: location)
+            locations[key] = location
         }
+        // A key the file does not set holds detectron2's default; it can still be out of range
+        // next to the file's values (a head turned on), so the error names the file.
+        let file = url.standardizedFileURL.path
+        try config.validate { locations[$0] ?? ConfigError.Location(file: file) }
         return config
     }
 
     /// This config with `overrides` applied, keyed by dotted detectron2 names
     /// (`"MODEL.ROI_HEADS.NUM_CLASSES": .int(3)`), as the index carries per-entry settings.
-    /// A key the engine does not read, or a value of the wrong type, is a `ConfigError`.
+    /// A key the engine does not read, a value of the wrong type, or a result out of the range
+    /// detectron2 accepts (`validate()`) is a `ConfigError`.
     public func applying(_ overrides: [String: ConfigValue]) throws -> RCNNConfig {
         var config = self
         for key in overrides.keys.sorted() {
@@ -27,9 +35,15 @@ extension RCNNConfig {
             guard let field = Self.fields[key] else { throw ConfigError.unknownKey(location, key: key) }
             // yacs decodes string overrides (`merge_from_list`) with literal_eval too.
             let decoded: ConfigValue
-            if case let .string(s) = value { decoded = ConfigValue.decodingPythonLiteral(s) } else { decoded = value }
+            if case let .string(s) = value {
+                decoded = try ConfigValue.decodingPythonLiteral(s, key: key, at: location)
+            } else {
+                decoded = value
+            }
             try field.assign(decoded, to: &config, key: key, at: location)
         }
+        // Keys not overridden come from the config this one was made from, whose file is not kept.
+        try config.validate { overrides[$0] == nil ? ConfigError.Location(file: "config") : ConfigError.Location(file: "override") }
         return config
     }
 
