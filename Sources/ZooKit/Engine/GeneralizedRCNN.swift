@@ -44,6 +44,8 @@ public final class GeneralizedRCNN {
     /// - Parameter algorithm: `.winograd` (the default) runs the 3x3 stride-1 convolutions with
     ///   oneDNN's Winograd kernels where it has them (within float noise of `.direct`).
     public init(config: RCNNConfig, weights: consuming [String: Tensor], algorithm: ConvolutionAlgorithm = .winograd) throws {
+        // Configs from files and overrides were checked when made; one built in code is checked here.
+        try config.validate()
         try Self.checkSupported(config)
         self.config = config
         let m = config.model
