@@ -60,6 +60,9 @@ public enum BatchRunner {
             shouldStop: { monitor?.isInterrupted ?? false },
             body: body
         )
+        if writer.keepsEarlierLines {
+            FileHandle.standardError.write(Data("zoo: \(output.path) still holds an earlier run's lines (this run wrote none); --resume would count their images as done\n".utf8))
+        }
         try writer.close()
         return summary
     }

@@ -8,8 +8,8 @@ import Foundation
 /// must be a JSON object with an `"image"` string, and those strings become `completedImages`.
 /// A last line without its newline (a crash in the middle of a write) is dropped, and the file
 /// is rewritten without it (temp file + rename, so the file is never half-rewritten).
-/// Opened with `resume: false`, an existing file is emptied when the first line is written, so a
-/// run in which every image fails leaves it as it was.
+/// Opened with `resume: false`, an existing regular file is emptied when the first line is
+/// written, so a run in which every image fails leaves it as it was (`keepsEarlierLines`).
 public final class JSONLinesWriter {
     /// The output file.
     public let url: URL
@@ -21,8 +21,14 @@ public final class JSONLinesWriter {
     public let droppedPartialBytes: Int
 
     private var descriptor: Int32
-    /// Whether the file must be emptied before the first line (opened without `resume`).
-    private var emptyBeforeFirstLine: Bool
+    /// Whether the file must be emptied before the first line (a regular file opened without
+    /// `resume`; pipes and devices cannot be emptied and need not be).
+    private var emptyBeforeFirstLine = false
+    private let heldBytesAtOpen: Int
+
+    /// Whether the file still holds lines written before this writer opened it without `resume`
+    /// (no line written yet): a later `--resume` would count their images as done.
+    public var keepsEarlierLines: Bool { emptyBeforeFirstLine && heldBytesAtOpen > 0 }
 
     /// Opens `url` for appending; with `resume`, reads what it holds first (see the type's summary).
     public init(url: URL, resume: Bool) throws {
@@ -42,12 +48,15 @@ public final class JSONLinesWriter {
         completedImages = done
         resumedLineCount = lines
         droppedPartialBytes = dropped
-        emptyBeforeFirstLine = !resume
         let flags = O_WRONLY | O_CREAT | O_APPEND
         descriptor = open(url.path, flags, 0o644)
         if descriptor < 0 {
             throw BatchError.io(file: url.path, detail: "cannot open for writing (\(String(cString: strerror(errno)))); check the folder exists and is writable")
         }
+        var info = stat()
+        let regular = fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        emptyBeforeFirstLine = !resume && regular
+        heldBytesAtOpen = regular ? Int(info.st_size) : 0
     }
 
     deinit {

@@ -9,9 +9,10 @@ public func displayText(_ text: String, limit: Int = 120) -> String {
             return out + "... (\(text.unicodeScalars.count) characters)"
         }
         count += 1
-        if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator:
             out += "\\u{\(String(scalar.value, radix: 16))}"
-        } else {
+        default:
             out.unicodeScalars.append(scalar)
         }
     }

@@ -119,8 +119,10 @@ extension RCNNConfig {
         try check.pooledSize("MODEL.RPN.POST_NMS_TOPK_TEST", boxes: rpn.postNMSTopKTest, channels: m.fpn.outChannels,
                              resolution: box.poolerResolution, head: "MODEL.ROI_BOX_HEAD")
 
-        // The mask and keypoint heads pool at most DETECTIONS_PER_IMAGE boxes (all of them if negative).
-        let detections = test.detectionsPerImage >= 0 ? test.detectionsPerImage : rpn.postNMSTopKTest
+        // The mask and keypoint heads pool at most DETECTIONS_PER_IMAGE boxes; a negative value keeps
+        // every box per-class NMS leaves, up to POST_NMS_TOPK_TEST x NUM_CLASSES.
+        let detections = test.detectionsPerImage >= 0 ? test.detectionsPerImage
+            : rpn.postNMSTopKTest.multipliedReportingOverflow(by: heads.numClasses).partialValue
         if m.maskOn {
             let mask = m.roiMaskHead
             try check.int("MODEL.ROI_MASK_HEAD.NUM_CONV", mask.numConv, 0...Limits.layers, "0 to \(Limits.layers)")
@@ -212,11 +214,14 @@ extension RCNNConfig {
                     "0 (adaptive) to \(Limits.samplingRatio)")
         }
 
-        /// The pooler's output `[boxes, channels, R, R]` fits `Limits.pooledScalars`. Each factor is
-        /// already bounded, so the product cannot overflow.
+        /// The pooler's output `[boxes, channels, R, R]` fits `Limits.pooledScalars` (a product that
+        /// overflows does not).
         func pooledSize(_ key: String, boxes: Int, channels: Int, resolution: Int, head: String) throws {
-            let scalars = boxes * channels * resolution * resolution
-            guard scalars <= Limits.pooledScalars else {
+            var scalars = boxes, overflow = false
+            for factor in [channels, resolution, resolution] where !overflow {
+                (scalars, overflow) = scalars.multipliedReportingOverflow(by: factor)
+            }
+            guard !overflow, scalars <= Limits.pooledScalars else {
                 throw fail(key, String(boxes), "small enough that \(head)'s pooler output (\(boxes) x MODEL.FPN.OUT_CHANNELS \(channels) x "
                            + "\(resolution) x \(resolution) floats) stays within \(Limits.pooledScalars) floats (4 GiB)")
             }

@@ -52,8 +52,22 @@ struct JSONLinesWriterTests {
         // A run in which every image fails writes no line: the old file is untouched.
         let failing = try JSONLinesWriter(url: url, resume: false)
         #expect(throws: BatchError.self) { try failing.append(Data("not json".utf8), image: "x.jpg") }
+        #expect(failing.keepsEarlierLines)
         try failing.close()
         #expect(try Data(contentsOf: url) == old)
+        let writing = try JSONLinesWriter(url: url, resume: false)
+        try writing.append(Self.line("new.jpg"), image: "new.jpg")
+        #expect(!writing.keepsEarlierLines)
+        try writing.close()
+        #expect(try Self.objects(url).map { $0["image"] as? String } == ["new.jpg"])
+    }
+
+    @Test func devicesAndPipesAreWrittenWithoutEmptying() throws {
+        // /dev/null cannot be truncated (EINVAL); writing to it (or to a pipe) must still work.
+        let writer = try JSONLinesWriter(url: URL(fileURLWithPath: "/dev/null"), resume: false)
+        try writer.append(Self.line("a.jpg"), image: "a.jpg")
+        #expect(!writer.keepsEarlierLines)
+        try writer.close()
     }
 
     @Test func resumeReportsDoneImagesAndAppends() throws {

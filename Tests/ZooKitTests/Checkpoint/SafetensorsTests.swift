@@ -160,5 +160,6 @@ import Testing
         #expect(displayText("res2.0.conv1.weight") == "res2.0.conv1.weight")
         #expect(displayText("a\nb\u{1b}[31m\0") == "a\\u{a}b\\u{1b}[31m\\u{0}")
         #expect(displayText("abcdef", limit: 3) == "abc... (6 characters)")
+        #expect(displayText("a\u{2028}b\u{2029}") == "a\\u{2028}b\\u{2029}")
     }
 }

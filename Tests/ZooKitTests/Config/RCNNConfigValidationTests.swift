@@ -133,6 +133,21 @@ struct RCNNConfigValidationTests {
         #expect(c.input.minSizeTest == 0 && c.test.detectionsPerImage == -1)
     }
 
+    @Test("a negative DETECTIONS_PER_IMAGE is bounded by what per-class NMS can keep")
+    func keepAllDetectionsIsBounded() throws {
+        let base = try RCNNConfig.load(contentsOf: Self.fixture)
+        // LVIS-sized: up to 1000 x 1230 boxes would reach the mask head (6e10 floats).
+        let e = outOfRange {
+            _ = try base.applying(["MODEL.MASK_ON": .bool(true), "TEST.DETECTIONS_PER_IMAGE": .int(-1),
+                                   "MODEL.ROI_HEADS.NUM_CLASSES": .int(1230), "MODEL.FPN.OUT_CHANNELS": .int(256)])
+        }
+        #expect(e?.key == "TEST.DETECTIONS_PER_IMAGE")
+        // 300 detections, as the LVIS configs keep, fit.
+        let lvis = try base.applying(["MODEL.MASK_ON": .bool(true), "TEST.DETECTIONS_PER_IMAGE": .int(300),
+                                      "MODEL.ROI_HEADS.NUM_CLASSES": .int(1230), "MODEL.FPN.OUT_CHANNELS": .int(256)])
+        #expect(lvis.test.detectionsPerImage == 300)
+    }
+
     @Test("a head that is off is not checked; turned on, it is")
     func headsOff() throws {
         let base = try RCNNConfig.load(contentsOf: Self.fixture)

@@ -80,7 +80,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// any later layer of the same weights and layout (guarded by `countLock`).
     private var inFlight: [String: Data] = [:]
     /// Files waiting to be flushed and renamed, oldest first (guarded by `countLock`).
-    private var queued: [(path: String, file: MappedFile.PendingFile)] = []
+    private var queued: [(path: String, file: MappedFile.PendingFile, mapping: Data)] = []
     private var lastWrite = DispatchTime.now()
     private var sweptTemporaries = false
     /// The names of the files this process maps (guarded by `countLock`): never pruned by it.
@@ -118,10 +118,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
             committed = true
             let next = queued.removeFirst()
             countLock.unlock()
-            countLock.lock()
-            let mapping = inFlight[next.path]
-            countLock.unlock()
-            if let mapping { Self.sealPayloadHash(mapping) }
+            Self.sealPayloadHash(next.mapping)
             // A failed flush or rename loses only the file: this process keeps its mapping.
             if let failure = next.file.commit() { recordFailure(failure) }
             countLock.lock()
@@ -307,7 +304,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         countLock.lock()
         inFlight[file.path] = made.data
         used.insert(file.lastPathComponent)
-        queued.append((file.path, made.pending))
+        queued.append((file.path, made.pending, made.data))
         lastWrite = DispatchTime.now()
         countLock.unlock()
         persistQueue.asyncAfter(deadline: .now() + Self.flushDelay) { [weak self] in
