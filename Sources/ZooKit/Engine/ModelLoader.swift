@@ -65,7 +65,15 @@ public enum ModelLoader {
         config = try config.applying(overrides)
         // The model takes the loaded tensors over: FrozenBN is folded into them without copies.
         let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
-        let network = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: algorithm)
+        let network: GeneralizedRCNN
+        do {
+            network = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: algorithm)
+        } catch let error as EngineError {
+            switch error {
+            case .missingWeight, .weightShape: throw ModelLoaderError.weightsMismatch(file: weightsFile.path, problem: error)
+            default: throw error
+            }
+        }
         let metadata = try dataset.map { try index.dataset(named: $0) }
         if let metadata, metadata.thingClasses.count != config.model.roiHeads.numClasses {
             throw ModelLoaderError.datasetMismatch(dataset: metadata.name, classes: metadata.thingClasses.count,
@@ -95,6 +103,8 @@ public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
     case configRequired(file: String)
     case noInferenceSettings(id: String, config: String)
     case datasetMismatch(dataset: String, classes: Int, modelClasses: Int)
+    /// The weights file does not fit the config (a missing or misshapen weight).
+    case weightsMismatch(file: String, problem: EngineError)
 
     public var description: String {
         switch self {
@@ -104,6 +114,8 @@ public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
             return "zoo entry \(id) (\(config)) has no inference settings in the index yet; pass its config with --config FILE.yaml"
         case let .datasetMismatch(dataset, classes, modelClasses):
             return "dataset \(dataset) names \(classes) classes but the model predicts \(modelClasses); choose another with --dataset"
+        case let .weightsMismatch(file, problem):
+            return "\(file): \(problem)"
         }
     }
 }

@@ -110,4 +110,17 @@ import Testing
         #expect(warnings.first?.contains(blocker.path) == true, "\(r.stderr)")
         #expect(try String(contentsOf: out, encoding: .utf8).split(separator: "\n").count == 1)
     }
+
+    @Test func weightsThatDoNotFitTheConfigNameTheWeightsFile() throws {
+        // Faster R-CNN weights with the Mask R-CNN config: the mask head's weights are missing.
+        let weights = Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl")
+        let r = try TestSupport.runZoo(["run", weights.path, Self.images.appendingPathComponent("img5_tiny_64x48.png").path,
+                                        "--config", Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.yaml").path],
+                                       environment: environment)
+        defer { try? FileManager.default.removeItem(at: work) }
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n").filter { $0.contains("mask_head") }
+        #expect(lines.count == 1, "\(r.stderr)")
+        #expect(lines.first?.contains(weights.path) == true && lines.first?.contains("missing") == true, "\(r.stderr)")
+    }
 }

@@ -79,6 +79,12 @@ struct ImageErrorTests {
         return file
     }
 
+    @Test func aDeviceIsNotReadAsAnImage() {
+        #expect(throws: ImageError.unreadable(file: "/dev/null", reason: "not a regular file (a folder, device or pipe)")) {
+            try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/dev/null"))
+        }
+    }
+
     @Test func truncatedPNG() throws {
         let png = try fixture("img5_tiny_64x48.png")
         let e = try error(decoding: Array(png.prefix(png.count / 2)), named: "cut.png")

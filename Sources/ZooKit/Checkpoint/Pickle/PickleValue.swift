@@ -168,6 +168,7 @@ public enum PickleObject: Sendable {
         case .dict: return "dict"
         case .set: return "set"
         case .global: return "a global"
+        case .ndarray(nil): return "an unfinished numpy array (its BUILD is missing)"
         case .ndarray: return "numpy array"
         case .dtype: return "numpy dtype"
         case .vacant: return "object"

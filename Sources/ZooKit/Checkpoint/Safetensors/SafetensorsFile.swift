@@ -47,7 +47,9 @@ public struct SafetensorsFile: Sendable {
         do {
             header = try JSONSerialization.jsonObject(with: data.subdata(in: (data.startIndex + 8)..<(data.startIndex + dataStart)))
         } catch {
-            throw SafetensorsError.headerNotJSON(file: label, detail: "\(error)")
+            // Foundation's own explanation ("Invalid UTF-8 ..."), not the NSError dump.
+            let detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? error.localizedDescription
+            throw SafetensorsError.headerNotJSON(file: label, detail: detail)
         }
         guard let object = header as? [String: Any] else {
             throw SafetensorsError.headerNotJSON(file: label, detail: "top level is not an object")
