@@ -81,8 +81,15 @@ struct CacheCommand: ParsableCommand {
             try cache.removeRecords(paths: relative)
         }
 
+        /// Empties the cache folder, but only one zoo made: a folder with neither zoo's manifest
+        /// nor its `winograd/` folder (a mistyped ZOO_CACHE, say) is left alone.
         private func removeAll(in cache: ModelCache) throws {
-            guard let children = try? FileManager.default.contentsOfDirectory(at: cache.root, includingPropertiesForKeys: nil) else { return }
+            guard let children = try? FileManager.default.contentsOfDirectory(at: cache.root, includingPropertiesForKeys: nil),
+                  !children.isEmpty else { return }
+            let names = Set(children.map(\.lastPathComponent))
+            guard !names.isDisjoint(with: ["manifest.json", "manifest.lock", "winograd"]) else {
+                throw CommandError("\(cache.root.path) does not look like a zoo cache (no manifest.json or winograd/ in it), so it was not emptied; check ZOO_CACHE")
+            }
             for child in children { try FileManager.default.removeItem(at: child) }
         }
     }

@@ -62,6 +62,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let quiet = batch.quiet
         let inputs = try batch.inputs(images)
+        try Self.checkOutputs(inputs: inputs, json: json, output: output)
         let zooIndex = try index.load()
         var overrides: [String: ConfigValue] = [:]
         if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
@@ -152,6 +153,31 @@ struct RunCommand: ParsableCommand {
                 }
             }
             if failures > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// Refuses, before anything runs, outputs that would destroy inputs or each other: a --json
+    /// file that is one of the images, a picture that would replace an image, or two images whose
+    /// pictures would have the same name in the --output folder.
+    static func checkOutputs(inputs: [ImageInput], json: String?, output: String?) throws {
+        func key(_ url: URL) -> String { url.standardizedFileURL.resolvingSymlinksInPath().path }
+        var byKey: [String: ImageInput] = [:]
+        for input in inputs { byKey[key(input.url)] = input }
+        if let json, let input = byKey[key(URL(fileURLWithPath: json))] {
+            throw CommandError("\(json): --json would write over the input image \(input.path); give another file")
+        }
+        guard let output else { return }
+        let folder = URL(fileURLWithPath: output, isDirectory: true)
+        var pictures: [String: ImageInput] = [:]
+        for input in inputs {
+            let name = input.url.deletingPathExtension().lastPathComponent + ".png"
+            let target = key(folder.appendingPathComponent(name))
+            if let image = byKey[target] {
+                throw CommandError("\(target): the picture of \(input.path) would replace the input image \(image.path); give --output another folder")
+            }
+            if let other = pictures.updateValue(input, forKey: target) {
+                throw CommandError("\(target): \(other.path) and \(input.path) would both be drawn there; give images distinct names or run them separately")
+            }
         }
     }
 

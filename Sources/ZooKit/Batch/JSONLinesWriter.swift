@@ -6,8 +6,8 @@ import Foundation
 ///
 /// Opened with `resume: true`, the writer first reads the existing file: every complete line
 /// must be a JSON object with an `"image"` string, and those strings become `completedImages`.
-/// A last line without its newline (a crash in the middle of a write) is dropped, and the file
-/// is rewritten without it (temp file + rename, so the file is never half-rewritten).
+/// A last line without its newline (a crash in the middle of a write) is dropped: the file is cut
+/// before it.
 /// Opened with `resume: false`, an existing regular file is emptied when the first line is
 /// written, so a run in which every image fails leaves it as it was (`keepsEarlierLines`).
 public final class JSONLinesWriter {
@@ -31,30 +31,45 @@ public final class JSONLinesWriter {
     public var keepsEarlierLines: Bool { emptyBeforeFirstLine && heldBytesAtOpen > 0 }
 
     /// Opens `url` for appending; with `resume`, reads what it holds first (see the type's summary).
+    /// The file is locked (`flock`) while the writer is open: a second writer of the same file
+    /// throws instead of interleaving its lines.
     public init(url: URL, resume: Bool) throws {
         self.url = url
-        var done = Set<String>()
-        var lines = 0
-        var dropped = 0
-        if resume, FileManager.default.fileExists(atPath: url.path) {
-            let scan = try JSONLinesWriter.scan(url)
-            done = scan.images
-            lines = scan.lineCount
-            dropped = scan.partialByteCount
-            if dropped > 0 {
-                try JSONLinesWriter.truncateAtomically(url, to: scan.completeByteCount)
-            }
-        }
-        completedImages = done
-        resumedLineCount = lines
-        droppedPartialBytes = dropped
-        let flags = O_WRONLY | O_CREAT | O_APPEND
-        descriptor = open(url.path, flags, 0o644)
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         if descriptor < 0 {
             throw BatchError.io(file: url.path, detail: "cannot open for writing (\(String(cString: strerror(errno)))); check the folder exists and is writable")
         }
         var info = stat()
         let regular = fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        if regular, flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let reason = errno == EWOULDBLOCK ? "another zoo run is writing it; let it finish or give another --json file"
+                : "cannot lock it (\(String(cString: strerror(errno))))"
+            _ = Foundation.close(descriptor)
+            descriptor = -1
+            throw BatchError.io(file: url.path, detail: reason)
+        }
+        var done = Set<String>()
+        var lines = 0
+        var dropped = 0
+        if resume, regular {
+            do {
+                let scan = try JSONLinesWriter.scan(url)
+                done = scan.images
+                lines = scan.lineCount
+                dropped = scan.partialByteCount
+                // Cut in place: shrinking a file is one step, so a crash leaves the old or the new length.
+                if dropped > 0, ftruncate(descriptor, off_t(scan.completeByteCount)) != 0 || fsync(descriptor) != 0 {
+                    throw BatchError.io(file: url.path, detail: "cannot drop the unfinished last line (\(String(cString: strerror(errno)))); check the disk")
+                }
+            } catch {
+                _ = Foundation.close(descriptor)   // and with it the lock
+                descriptor = -1
+                throw error
+            }
+        }
+        completedImages = done
+        resumedLineCount = lines
+        droppedPartialBytes = dropped
         emptyBeforeFirstLine = !resume && regular
         heldBytesAtOpen = regular ? Int(info.st_size) : 0
     }
@@ -172,41 +187,5 @@ public final class JSONLinesWriter {
         }
         scan.partialByteCount = pending.count
         return scan
-    }
-
-    /// Replaces `url` with its first `length` bytes: copied to a temp file in the same folder,
-    /// synced, then renamed over it, so a crash leaves either the old or the new file.
-    static func truncateAtomically(_ url: URL, to length: Int) throws {
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-                throw BatchError.io(file: temp.path, detail: "cannot create the temp file to drop the partial last line; check the folder is writable")
-            }
-            let source = try FileHandle(forReadingFrom: url)
-            defer { try? source.close() }
-            let target = try FileHandle(forWritingTo: temp)
-            defer { try? target.close() }
-            var copied = 0
-            while copied < length {
-                let chunk = try source.read(upToCount: min(chunkSize, length - copied)) ?? Data()
-                if chunk.isEmpty { break }
-                try target.write(contentsOf: chunk)
-                copied += chunk.count
-            }
-            guard copied == length else {
-                throw BatchError.io(file: url.path, detail: "the file shrank while zoo read it; is another process writing it?")
-            }
-            try target.synchronize()
-            if rename(temp.path, url.path) != 0 {
-                throw BatchError.io(file: url.path, detail: "cannot replace the file to drop its partial last line (\(String(cString: strerror(errno)))); check the folder is writable")
-            }
-        } catch let error as BatchError {
-            try? FileManager.default.removeItem(at: temp)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw BatchError.io(file: url.path, detail: "cannot write \(temp.lastPathComponent) to drop the partial last line (\(error.localizedDescription)); check free space")
-        }
     }
 }

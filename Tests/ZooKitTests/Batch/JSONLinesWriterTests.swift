@@ -62,6 +62,19 @@ struct JSONLinesWriterTests {
         #expect(try Self.objects(url).map { $0["image"] as? String } == ["new.jpg"])
     }
 
+    @Test func aSecondWriterOfTheSameFileIsRefusedWhileTheFirstIsOpen() throws {
+        let tree = try BatchTestTree(); defer { tree.remove() }
+        let url = tree.url("out.jsonl")
+        let first = try JSONLinesWriter(url: url, resume: false)
+        try first.append(Self.line("a.jpg"), image: "a.jpg")
+        #expect(throws: BatchError.self) { _ = try JSONLinesWriter(url: url, resume: true) }
+        #expect(throws: BatchError.self) { _ = try JSONLinesWriter(url: url, resume: false) }
+        try first.close()
+        let second = try JSONLinesWriter(url: url, resume: true)
+        #expect(second.completedImages == ["a.jpg"])
+        try second.close()
+    }
+
     @Test func devicesAndPipesAreWrittenWithoutEmptying() throws {
         // /dev/null cannot be truncated (EINVAL); writing to it (or to a pipe) must still work.
         let writer = try JSONLinesWriter(url: URL(fileURLWithPath: "/dev/null"), resume: false)

@@ -123,4 +123,31 @@ import Testing
         #expect(lines.count == 1, "\(r.stderr)")
         #expect(lines.first?.contains(weights.path) == true && lines.first?.contains("missing") == true, "\(r.stderr)")
     }
+
+    @Test func outputsThatWouldDestroyInputsAreRefusedBeforeRunning() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let folder = work.appendingPathComponent("photos")
+        for sub in ["a", "b"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Self.images.appendingPathComponent("img5_tiny_64x48.png"),
+                                             to: folder.appendingPathComponent("\(sub)/x.png"))
+        }
+        let original = try Data(contentsOf: folder.appendingPathComponent("a/x.png"))
+        let model = [Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl").path,
+                     "--config", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.yaml").path]
+        let a = folder.appendingPathComponent("a/x.png").path, b = folder.appendingPathComponent("b/x.png").path
+        let cases: [(args: [String], says: String)] = [
+            (["run"] + model + [a, "--json", a], "--json would write over the input image"),
+            (["run"] + model + [a, "--output", folder.appendingPathComponent("a").path], "would replace the input image"),
+            (["run"] + model + [a, b, "--output", work.appendingPathComponent("pictures").path], "would both be drawn there"),
+        ]
+        for (args, says) in cases {
+            let r = try TestSupport.runZoo(args, environment: environment)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(says), "\(r.stderr)")
+            #expect(!r.stderr.contains("loaded"), "refused only after loading the model: \(r.stderr)")
+            #expect(try Data(contentsOf: folder.appendingPathComponent("a/x.png")) == original)
+        }
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("pictures/x.png").path))
+    }
 }

@@ -146,4 +146,19 @@ struct FetchCommandTests {
         let after = try JSONDecoder().decode([CacheFileStatus].self, from: Data(try TestSupport.runZoo(["cache", "ls", "--json"], environment: environment).stdout.utf8))
         #expect(after.isEmpty)
     }
+
+    @Test("zoo cache rm --all leaves a folder that is not a zoo cache alone")
+    func removeAllRefusesAForeignFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-notcache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        let thesis = folder.appendingPathComponent("docs/thesis.tex")
+        try Data("precious".utf8).write(to: thesis)
+        var env = environment
+        env["ZOO_CACHE"] = folder.path
+        let r = try TestSupport.runZoo(["cache", "rm", "--all"], environment: env)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("does not look like a zoo cache"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: thesis.path))
+    }
 }
