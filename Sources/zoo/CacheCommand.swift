@@ -28,7 +28,7 @@ struct CacheCommand: ParsableCommand {
             }
             print("cache: \(cache.root.path)")
             for row in rows {
-                print("\(row.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(formatBytes(row.size).leftPadded(10))  \(row.path)")
+                print("\(row.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(formatBytes(row.size).leftPadded(10))  \(displayText(row.path, limit: 1000))")
             }
             print("\(rows.count) file\(rows.count == 1 ? "" : "s"), \(formatBytes(rows.map(\.size).reduce(0, +)))")
         }
@@ -104,7 +104,7 @@ struct CacheCommand: ParsableCommand {
 
         func run() throws {
             let report = try CacheVerifier(cache: ModelCache()).run(fix: fix)
-            for line in report.lines { print(line) }
+            for line in report.lines { print(displayText(line, limit: 4000)) }
             print("\(report.ok) ok, \(report.corrupt) corrupt\(fix && report.corrupt > 0 ? " (removed)" : ""), \(report.unverifiable) without a checksum")
             if report.corrupt > 0, !fix { throw ExitCode.failure }
         }

@@ -52,16 +52,16 @@ struct InfoCommand: ParsableCommand {
         lines.append(("cache path", cachePath ?? "- (download cache not available in this build)"))
         lines.append(("source", entry.source))
         let width = lines.map(\.0.count).max() ?? 0
-        for (k, v) in lines { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
+        for (k, v) in lines { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + displayText(v, limit: 1000)) }
         if !entry.notes.isEmpty {
             print("notes")
-            for note in entry.notes { print("  - " + note) }
+            for note in entry.notes { print("  - " + displayText(note, limit: 4000)) }
         }
         if entry.hasInferenceSettings {
             print("inference settings (differences from detectron2's defaults.py)")
             if entry.inference.isEmpty { print("  (none: every listed key has its default)") }
             for key in entry.inference.keys.sorted() {
-                if let v = entry.inference[key] { print("  \(key): \(v)") }
+                if let v = entry.inference[key] { print("  \(displayText(key)): \(displayText(v.description, limit: 1000))") }
             }
         } else {
             print("inference settings: not recorded for this entry")

@@ -63,10 +63,10 @@ public struct HTMLTable: Sendable {
         for field in fields { out += "<th valign=\"bottom\">\(field.header)</th>\n" }
         out += "<th valign=\"bottom\">model id</th>\n<th valign=\"bottom\">download</th>\n<!-- TABLE BODY -->\n"
         for (entry, name) in zip(entries, names) {
-            out += "<!-- ROW: \(entry.name) -->\n"
-            out += " <tr><td align=\"left\"><a href=\"\(link(for: entry))\">\(name)</a></td>\n"
-            for field in fields { out += "<td align=\"center\">\(field.format(entry.metrics[field.name]))</td>\n" }
-            out += "<td align=\"center\">\(entry.id)</td>\n"
+            out += "<!-- ROW: \(Self.html(entry.name)) -->\n"
+            out += " <tr><td align=\"left\"><a href=\"\(Self.html(link(for: entry)))\">\(Self.html(name))</a></td>\n"
+            for field in fields { out += "<td align=\"center\">\(Self.html(field.format(entry.metrics[field.name])))</td>\n" }
+            out += "<td align=\"center\">\(Self.html(entry.id))</td>\n"
             out += "<td align=\"center\">\(downloadCell(entry))</td>\n</tr>\n"
         }
         out += "</tbody></table>\n"
@@ -79,11 +79,11 @@ public struct HTMLTable: Sendable {
         var out = "| " + header.joined(separator: " | ") + " |\n"
         out += "|" + String(repeating: ":---:|", count: header.count) + "\n"
         for (entry, name) in zip(entries, names) {
-            var cells = ["[\(name)](\(link(for: entry)))"]
-            cells += fields.map { $0.format(entry.metrics[$0.name]) }
-            cells.append(entry.id)
-            var download = "[model](\(entry.weightsURL))"
-            if let m = entry.metricsURL { download += " \\| [metrics](\(m))" }
+            var cells = ["[\(Self.cell(name))](\(Self.cell(link(for: entry))))"]
+            cells += fields.map { Self.cell($0.format(entry.metrics[$0.name])) }
+            cells.append(Self.cell(entry.id))
+            var download = "[model](\(Self.cell(entry.weightsURL)))"
+            if let m = entry.metricsURL { download += " \\| [metrics](\(Self.cell(m)))" }
             cells.append(download)
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
@@ -91,9 +91,30 @@ public struct HTMLTable: Sendable {
     }
 
     private func downloadCell(_ entry: ZooEntry) -> String {
-        var cell = "<a href=\"\(entry.weightsURL)\">model</a>"
-        if let m = entry.metricsURL { cell += "&nbsp;|&nbsp;<a href=\"\(m)\">metrics</a>" }
+        var cell = "<a href=\"\(Self.html(entry.weightsURL))\">model</a>"
+        if let m = entry.metricsURL { cell += "&nbsp;|&nbsp;<a href=\"\(Self.html(m))\">metrics</a>" }
         return cell
+    }
+
+    /// `text` for HTML text and quoted attributes: `&`, `<`, `>` and `"` escaped (the zoo's own
+    /// names, configs and URLs have none, so its tables are unchanged).
+    static func html(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// `text` for a Markdown table cell: `|` escaped, line breaks as spaces.
+    static func cell(_ text: String) -> String {
+        String(text.flatMap { $0 == "|" ? ["\\", "|"] : ($0.isNewline ? [" "] : [$0]) })
     }
 
     /// The config link: `configs/<config>` relative to `baseDir`, where both are taken from

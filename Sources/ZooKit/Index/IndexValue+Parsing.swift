@@ -114,6 +114,8 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
         guard let value = Double(text) else { pos = start; throw error("bad number \(text)") }
+        // JSON output could not hold it again (1e999 would print as inf).
+        guard value.isFinite else { pos = start; throw error("number \(text) is too large for a double") }
         return value
     }
 

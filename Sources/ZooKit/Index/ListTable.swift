@@ -21,6 +21,8 @@ public struct ListTable: Sendable {
 
     /// Columns padded to equal width, separated by two spaces; numbers right-aligned.
     public func render() -> String {
+        // Index text is shown with control characters escaped (one row, one line).
+        let rows = self.rows.map { $0.map { displayText($0, limit: 1000) } }
         guard let header = rows.first else { return "" }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }

@@ -31,6 +31,19 @@ import Testing
         #expect(table.html().contains("<a href=\"\(expected)\">x</a>"))
     }
 
+    @Test func textFromTheIndexIsEscaped() throws {
+        let json = #"{"entries": [{"id": "900001", "config": "Custom/a<b>\"c&d.yaml", "task": "instance_segmentation", "dataset": "coco_2017", "weights_url": "https://x/a<b>.pkl", "metrics": {"box_AP": "1x<img src=x>"}}]}"#
+        let custom = try ZooIndex.parse(json: json, source: "test")
+        let table = try HTMLTable(index: custom, configGlobs: ["Custom/*"], names: ["n<i>|a"], fields: ["box_AP"])
+        let html = table.html()
+        #expect(html.contains("a&lt;b&gt;&quot;c&amp;d.yaml"), "\(html)")
+        #expect(html.contains(">n&lt;i&gt;|a</a>") && html.contains("1x&lt;img src=x&gt;") && html.contains("https://x/a&lt;b&gt;.pkl"))
+        #expect(!html.contains("<img") && !html.contains("<i>"))
+        let markdown = table.markdown()
+        #expect(markdown.contains("[n<i>\\|a]"), "\(markdown)")
+        #expect(markdown.split(separator: "\n").allSatisfy { $0.components(separatedBy: " | ").count <= 5 })
+    }
+
     @Test func errorsAreOneLineAndSpecific() {
         #expect {
             try HTMLTable(index: index, configGlobs: ["Nothing/*"], names: [], fields: [])

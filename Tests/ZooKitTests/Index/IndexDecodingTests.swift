@@ -84,6 +84,9 @@ import Testing
         #expect(IndexValue.number(3).description == "3")
         #expect(IndexValue.number(0.038).description == "0.038")
         #expect(throws: IndexError.self) { try IndexValue.parse("01x", source: "x") }
+        // A number JSON output could not hold again (it would print as inf).
+        #expect(throws: IndexError.self) { try IndexValue.parse(#"{"box_AP": 1e999}"#, source: "x") }
+        #expect(throws: IndexError.self) { try IndexValue.parse("-1e400", source: "x") }
         #expect(throws: IndexError.self) { try IndexValue.parse("\"\\q\"", source: "x") }
     }
 
