@@ -59,6 +59,8 @@ struct CacheCommand: ParsableCommand {
                 print("removed \(files.count) file\(files.count == 1 ? "" : "s") from \(cache.root.path)")
                 return
             }
+            // An unreadable manifest stops here, before any file goes (its records must not be lost).
+            _ = try cache.records()
             let targets: [FetchTarget]
             do { targets = try FetchTarget.resolve(models, index: index, metrics: true) } catch {
                 printError("zoo cache rm: \(error)")

@@ -78,6 +78,9 @@ public struct CacheVerifier {
     /// and records verified files the manifest lacks.
     public func run(fix: Bool) throws -> CacheVerifyReport {
         var report = CacheVerifyReport()
+        if fix, let aside = try cache.manifest.setAsideIfUnreadable() {
+            report.lines.append("manifest.json was not valid JSON: moved to \(aside); records are rebuilt from the files whose names carry an md5")
+        }
         let records = try cache.manifest.read()
         var dropped: [String] = []
         var added: [CacheRecord] = []

@@ -37,12 +37,28 @@ struct CacheManifest {
         }
     }
 
+    /// When the manifest cannot be read, renames it to `manifest.json.corrupt` (kept for the user:
+    /// its sha256 pins cannot be recovered otherwise) and returns that path; nil when it is sound.
+    func setAsideIfUnreadable() throws -> String? {
+        guard (try? read()) == nil else { return nil }
+        let aside = root.appendingPathComponent("manifest.json.corrupt")
+        let lock = try FileLock(path: lockFile.path)
+        defer { lock.unlock() }
+        _ = unlink(aside.path)
+        guard rename(file.path, aside.path) == 0 else {
+            throw DownloadError.io(operation: "rename", path: file.path, errno: errno)
+        }
+        return aside.path
+    }
+
     /// Applies `change` to the records under the manifest lock and writes them back atomically.
+    /// An unreadable manifest is an error (rewriting it would drop every record and sha256 pin);
+    /// `zoo cache verify --fix` sets it aside first (`setAsideIfUnreadable`).
     func update(_ change: (inout [String: CacheRecord]) throws -> Void) throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let lock = try FileLock(path: lockFile.path)
         defer { lock.unlock() }
-        var records = (try? read()) ?? [:]
+        var records = try read()
         try change(&records)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

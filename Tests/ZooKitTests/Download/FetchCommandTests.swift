@@ -32,6 +32,7 @@ struct FetchCommandTests {
 
     var cachedFile: URL { work.appendingPathComponent("cache").appendingPathComponent(ModelCache.relativePath(forURL: url)) }
     var fragment: String { "Test/\(id)/" }
+    var cacheRoot: URL { work.appendingPathComponent("cache") }
 
     /// Starts `zoo` without waiting for it.
     func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
@@ -160,5 +161,24 @@ struct FetchCommandTests {
         #expect(r.status != 0)
         #expect(r.stderr.contains("does not look like a zoo cache"), "\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: thesis.path))
+    }
+
+    @Test("an unreadable manifest is never silently rewritten; verify --fix sets it aside and rebuilds")
+    func corruptManifest() throws {
+        let fetched = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(fetched.status == 0, "stderr: \(fetched.stderr)")
+        let manifest = cacheRoot.appendingPathComponent("manifest.json")
+        try Data("garbage".utf8).write(to: manifest)
+        let rm = try TestSupport.runZoo(["cache", "rm", id], environment: environment)
+        #expect(rm.status != 0)
+        #expect(rm.stderr.contains("manifest"), "\(rm.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cachedFile.path))
+        #expect(try Data(contentsOf: manifest) == Data("garbage".utf8))
+        let fix = try TestSupport.runZoo(["cache", "verify", "--fix"], environment: environment)
+        #expect(fix.status == 0, "\(fix.stdout) \(fix.stderr)")
+        #expect(fix.stdout.contains("manifest.json.corrupt"))
+        #expect(try Data(contentsOf: cacheRoot.appendingPathComponent("manifest.json.corrupt")) == Data("garbage".utf8))
+        #expect(try TestSupport.runZoo(["cache", "rm", id], environment: environment).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
     }
 }
