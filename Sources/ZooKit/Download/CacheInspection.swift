@@ -58,7 +58,7 @@ public struct CacheVerifyReport: Sendable {
     public var lines: [String] = []
     /// Files that matched.
     public var ok = 0
-    /// Files that did not.
+    /// Files that did not match, or could not be read (those are never removed).
     public var corrupt = 0
     /// Files with neither a record nor an md5 in their name.
     public var unverifiable = 0
@@ -97,7 +97,15 @@ public struct CacheVerifier {
                 }
                 continue
             }
-            let digests = try FileDigests(of: file)
+            let digests: FileDigests
+            do {
+                digests = try FileDigests(of: file)
+            } catch {
+                // One unreadable file must not hide the others' state; it is not removed.
+                report.corrupt += 1
+                report.lines.append("UNREADABLE  \(path): \(error)")
+                continue
+            }
             var problem: String?
             if let record = records[path] {
                 if record.size != digests.size {

@@ -71,6 +71,19 @@ struct BatchRunnerTests {
         #expect(third.called.isEmpty && third.summary.skipped == 7)
     }
 
+    @Test func resumeKnowsAnImageDoneUnderAnotherSpelling() throws {
+        let tree = try BatchTestTree(); defer { tree.remove() }
+        let out = tree.url("out.jsonl")
+        try tree.make(["photos/img0.jpg", "photos/img1.jpg", "photos/img2.jpg"])
+        let folder = tree.url("photos").path
+        let spelled = (0..<3).map { ImageInput(path: "\(folder)/img\($0).jpg") }
+        let other = (0..<3).map { ImageInput(path: "\(folder)/./../photos/img\($0).jpg") }
+        _ = try Self.run(other, output: out, resume: false, stopAfter: 2)
+        let second = try Self.run(spelled, output: out, resume: true)
+        #expect(second.called == ["\(folder)/img2.jpg"])
+        #expect(second.summary.skipped == 2)
+    }
+
     @Test func resumeRedoesTheImageOfATruncatedLastLine() throws {
         let tree = try BatchTestTree(); defer { tree.remove() }
         let out = tree.url("out.jsonl")
