@@ -67,10 +67,16 @@ struct CacheCommand: ParsableCommand {
                 throw ExitCode.failure
             }
             var relative: [String] = []
+            let root = cache.root.standardizedFileURL.resolvingSymlinksInPath().path + "/"
             for target in targets {
                 var removed = false
                 for request in target.requests {
                     let file = cache.path(forURL: request.url)
+                    // Only files inside the cache: a symbolic link in the cache must not lead rm elsewhere.
+                    guard file.deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path.appending("/").hasPrefix(root) else {
+                        printError("zoo cache rm: \(file.path) is outside the cache \(cache.root.path) (through a symbolic link); not removed")
+                        continue
+                    }
                     for path in [file.path, file.path + ".part", file.path + ".lock"] where FileManager.default.fileExists(atPath: path) {
                         try FileManager.default.removeItem(atPath: path)
                         if !path.hasSuffix(".lock") { print("removed \(path)") }

@@ -181,4 +181,18 @@ struct FetchCommandTests {
         #expect(try TestSupport.runZoo(["cache", "rm", id], environment: environment).status == 0)
         #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
     }
+
+    @Test("zoo cache rm does not follow a symbolic link out of the cache")
+    func removeStaysInsideTheCache() throws {
+        let outside = work.appendingPathComponent("outside/sub")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let keep = outside.appendingPathComponent("keep.txt")
+        try Data("keep".utf8).write(to: keep)
+        try FileManager.default.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: cacheRoot.appendingPathComponent("linkdir"),
+                                                   withDestinationURL: work.appendingPathComponent("outside"))
+        let r = try TestSupport.runZoo(["cache", "rm", "https://example.org/linkdir/sub/keep.txt"], environment: environment)
+        #expect(r.stderr.contains("outside the cache"), "\(r.stdout) \(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: keep.path))
+    }
 }
