@@ -25,6 +25,8 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case crypto(call: String)
     /// The cache manifest could not be read or written.
     case manifest(path: String, reason: String)
+    /// `--mirror` / `ZOO_MIRROR` is not an http(s):// URL with a host or a file:// URL.
+    case badMirror(String)
 
     public var description: String {
         switch self {
@@ -53,6 +55,8 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
             return "libcrypto \(call) failed; check the OpenSSL installation"
         case let .manifest(path, reason):
             return "cache manifest \(path): \(reason); run zoo cache verify --fix to rebuild it"
+        case let .badMirror(mirror):
+            return "mirror '\(displayText(mirror))' is not an http:// or https:// URL with a host, or a file:// URL; set --mirror or ZOO_MIRROR to one (e.g. file:///data/zoo-mirror/)"
         }
     }
 }

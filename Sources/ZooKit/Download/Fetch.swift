@@ -22,6 +22,7 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
         if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache) { return reused }
         throw DownloadError.offlineMiss(url: url, path: destination.path)
     }
+    if let mirror = options.mirror, !FetchOptions.isUsableMirror(mirror) { throw DownloadError.badMirror(mirror) }
     try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
     let lock = try FileLock(path: destination.path + ".lock")
     defer { lock.unlock() }

@@ -50,6 +50,17 @@ public struct FetchOptions: Sendable {
         return base + url.dropFirst(Self.canonicalBase.count)
     }
 
+    /// Whether `mirror` is an `http://` or `https://` URL with a host, or a `file://` URL: what
+    /// the downloader can read (anything else would only fail, and be retried, at the transfer).
+    public static func isUsableMirror(_ mirror: String) -> Bool {
+        guard let parts = URLComponents(string: mirror), let scheme = parts.scheme?.lowercased() else { return false }
+        switch scheme {
+        case "http", "https": return !(parts.host ?? "").isEmpty
+        case "file": return true
+        default: return false
+        }
+    }
+
     /// Delay before retry number `retry` (1-based).
     func backoff(retry: Int) -> Double {
         min(30, retryDelay * pow(2, Double(retry - 1)))

@@ -195,4 +195,15 @@ struct FetchCommandTests {
         #expect(r.stderr.contains("outside the cache"), "\(r.stdout) \(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: keep.path))
     }
+
+    @Test("a mirror zoo cannot read from is one error before any transfer", arguments: ["ftp://x/", "https://", "not a url"])
+    func unusableMirror(mirror: String) throws {
+        var env = environment
+        env["ZOO_MIRROR"] = mirror
+        let r = try TestSupport.runZoo(["fetch", id], environment: env)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("is not an http:// or https:// URL"), "\(r.stderr)")
+        #expect(!r.stderr.contains("attempt"), "\(r.stderr)")
+        #expect(FetchOptions.isUsableMirror(server.base("ok")) && FetchOptions.isUsableMirror("file:///data/mirror/"))
+    }
 }
