@@ -122,8 +122,7 @@ struct RunCommand: ParsableCommand {
             if let outputDir {
                 let rgb = image.converted(to: .rgb)
                 let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
-                let stem = input.url.deletingPathExtension().lastPathComponent
-                let target = outputDir.appendingPathComponent(stem + ".png")
+                let target = Self.picture(of: input, in: outputDir)
                 try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
                 pictureNote = " -> \(target.path)"
             }
@@ -160,7 +159,7 @@ struct RunCommand: ParsableCommand {
     /// file that is one of the images, a picture that would replace an image, or two images whose
     /// pictures would have the same name in the --output folder.
     static func checkOutputs(inputs: [ImageInput], json: String?, output: String?) throws {
-        func key(_ url: URL) -> String { url.standardizedFileURL.resolvingSymlinksInPath().path }
+        let key = ImageInput.fileKey
         var byKey: [String: ImageInput] = [:]
         for input in inputs { byKey[key(input.url)] = input }
         if let json, let input = byKey[key(URL(fileURLWithPath: json))] {
@@ -170,8 +169,7 @@ struct RunCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: output, isDirectory: true)
         var pictures: [String: ImageInput] = [:]
         for input in inputs {
-            let name = input.url.deletingPathExtension().lastPathComponent + ".png"
-            let target = key(folder.appendingPathComponent(name))
+            let target = key(picture(of: input, in: folder))
             if let image = byKey[target] {
                 throw CommandError("\(target): the picture of \(input.path) would replace the input image \(image.path); give --output another folder")
             }
@@ -179,6 +177,11 @@ struct RunCommand: ParsableCommand {
                 throw CommandError("\(target): \(other.path) and \(input.path) would both be drawn there; give images distinct names or run them separately")
             }
         }
+    }
+
+    /// Where `--output` draws `input`: its name with `.png`, in `folder`.
+    static func picture(of input: ImageInput, in folder: URL) -> URL {
+        folder.appendingPathComponent(input.url.deletingPathExtension().lastPathComponent + ".png")
     }
 
     static func stderr(_ line: String) {

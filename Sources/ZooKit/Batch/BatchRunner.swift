@@ -78,8 +78,8 @@ public enum BatchRunner {
         let selected = shard.select(images)
         // Done when the file holds its path, or another spelling of the same file (`./a.jpg`, a
         // symbolic link), as `ImageInputs` counts duplicates.
-        let doneFiles = Set(writer.completedImages.map { fileKey(ImageInput(path: $0).url) })
-        let todo = selected.filter { !writer.completedImages.contains($0.path) && !doneFiles.contains(fileKey($0.url)) }
+        let doneFiles = Set(writer.completedImages.map { ImageInput.fileKey(ImageInput(path: $0).url) })
+        let todo = selected.filter { !writer.completedImages.contains($0.path) && !doneFiles.contains(ImageInput.fileKey($0.url)) }
         var summary = BatchSummary(selected: selected.count, skipped: selected.count - todo.count, succeeded: 0, failed: 0, interrupted: false)
         let progress = makeProgress(todo.count)
         progress.start()
@@ -111,11 +111,6 @@ public enum BatchRunner {
         summary.failed += 1
         progress.imageFinished(failed: true)
         progress.message(oneLine("\(input.path): \(error)"))
-    }
-
-    /// The file on disk a path names, whatever its spelling.
-    static func fileKey(_ url: URL) -> String {
-        url.standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// `text` with line breaks turned into spaces, so each failure is one line of stderr.

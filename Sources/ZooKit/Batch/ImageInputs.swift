@@ -26,6 +26,12 @@ public struct ImageInput: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { path }
+
+    /// The file on disk `url` names, whatever its spelling (`./a.jpg`, `x/../a.jpg`, a symbolic
+    /// link): two inputs, or an input and an output, are the same file when their keys are equal.
+    public static func fileKey(_ url: URL) -> String {
+        url.standardizedFileURL.resolvingSymlinksInPath().path
+    }
 }
 
 /// Expands the `IMAGE...` arguments of `zoo run` into the batch's sorted, de-duplicated list.
@@ -99,8 +105,7 @@ public enum ImageInputs {
         var seen = Set<String>()
         var out: [ImageInput] = []
         for input in inputs.sorted(by: { pathOrder($0.path, $1.path) }) {
-            let key = input.url.standardizedFileURL.resolvingSymlinksInPath().path
-            if seen.insert(key).inserted { out.append(input) }
+            if seen.insert(ImageInput.fileKey(input.url)).inserted { out.append(input) }
         }
         return out
     }

@@ -61,22 +61,16 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .baseCycle(loc, chain):
             return "\(loc): _BASE_ files include each other (\(chain.joined(separator: " -> "))); remove one _BASE_"
         case let .wrongType(loc, key, expected, found):
-            return "\(loc): \(key) must be \(expected), found \(Self.abbreviated(found)); correct the value"
+            return "\(loc): \(key) must be \(expected), found \(displayText(found, limit: 80)); correct the value"
         case let .unknownKey(loc, key):
             return "\(loc): \(key) is not a config key the engine reads; check the spelling (e.g. MODEL.ROI_HEADS.NUM_CLASSES)"
         case let .outOfRange(loc, key, found, allowed):
-            return "\(loc): \(key) is \(Self.abbreviated(found)) but must be \(allowed); correct the value"
+            return "\(loc): \(key) is \(displayText(found, limit: 80)) but must be \(allowed); correct the value"
         case let .nestedTooDeep(loc, key, limit):
             let what = key.isEmpty ? "values nest" : "the value of \(key) nests"
             return "\(loc): \(what) deeper than \(limit) levels; detectron2 configs nest a few levels, so flatten it or check the file is a config"
         case let .aliasExpansion(loc, alias, limit):
             return "\(loc): alias *\(alias) expands the document past \(limit) values (aliases of aliases); write the values out instead of aliasing them"
         }
-    }
-
-    /// `value` cut to a readable length for a one-line message (a 100 kB value stays one line).
-    static func abbreviated(_ value: String, limit: Int = 80) -> String {
-        guard value.count > limit else { return value }
-        return "\(value.prefix(limit))... (\(value.count) characters)"
     }
 }

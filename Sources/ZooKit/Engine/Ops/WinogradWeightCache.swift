@@ -191,10 +191,10 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// a payload that does not match the hash in the header; nil when it is sound. Reads the
     /// whole file.
     public static func problem(of file: URL) -> String? {
-        if let problem = headerProblem(of: file) { return problem }
         guard let data = try? MappedFile.map(file, sequential: true) else { return "cannot be read" }
         return data.withUnsafeBytes { raw -> String? in
-            guard raw.count >= headerSize else { return "shorter than its header" }
+            // A sound header means the file is the header page plus the payload it announces.
+            if let problem = headerProblem(raw, fileSize: raw.count) { return problem }
             let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: payloadHashOffset, as: UInt64.self))
             let actual = ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[headerSize...]))
             return stored == actual ? nil : "payload does not match the hash in its header (damaged)"
