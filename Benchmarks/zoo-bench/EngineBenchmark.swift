@@ -17,6 +17,7 @@ enum EngineBenchmark {
         var warmup = 2
         var models = ["faster", "mask", "keypoint"]
         var algorithm = ConvolutionAlgorithm.winograd
+        var precision = ConvolutionPrecision.float32
         /// Print the slowest layers (LayerProfile) after each model.
         var layers = false
     }
@@ -37,12 +38,17 @@ enum EngineBenchmark {
             case "--direct": o.algorithm = .direct
             case "--winograd": o.algorithm = .winograd
             case "--layers": o.layers = true
+            case "--precision":
+                let p = it.next() ?? ""
+                guard let precision = ConvolutionPrecision(rawValue: p) else { throw BenchError("unknown precision \(p); use f32 or bf16") }
+                try precision.checkAvailable()
+                o.precision = precision
             default:
-                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --layers")
+                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --precision f32|bf16 --layers")
             }
         }
         let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
-        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), load average \(loadAverage())")
+        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), precision \(o.precision.rawValue), load average \(loadAverage())")
         // The ceiling is measured before and after each model (the machines here are VMs whose speed
         // drifts); each model is compared with the median of the measurements on either side of it.
         var ceilings = [try measureCeiling(o)]
@@ -52,8 +58,8 @@ enum EngineBenchmark {
             ceilings.append(try measureCeiling(o))
         }
         let direct = ceilings.flatMap(\.direct), winograd = ceilings.flatMap(\.winograd)
-        print(String(format: "ceiling: 3x3 conv 256->256 at 200x336 on nChw16c input, %d runs before and after each model: direct %.1f GFLOP/s (%.1f-%.1f), winograd %.1f GFLOP/s (%.1f-%.1f, %@)",
-                     direct.count, median(direct), direct.min() ?? 0, direct.max() ?? 0,
+        print(String(format: "ceiling: 3x3 conv 256->256 at 200x336 on nChw16c input, %d runs before and after each model: direct%@ %.1f GFLOP/s (%.1f-%.1f), winograd %.1f GFLOP/s (%.1f-%.1f, %@)",
+                     direct.count, o.precision == .bfloat16 ? " (bf16)" : "", median(direct), direct.min() ?? 0, direct.max() ?? 0,
                      median(winograd), winograd.min() ?? 0, winograd.max() ?? 0, ceilings[0].winogradImpl))
         print("")
         print("| model | start-up s: load + build + primitives, cold / cached Winograd weights | 1st-image extra s, cold / cached | preprocess | backbone+FPN | RPN | box head | mask/kp head | postprocess | total median (min-max) s | proposals / detections | GFLOP (Winograd-able) | GFLOP/s | ceiling GFLOP/s | % ceiling | bound s (% of median) | peak RSS MB |")
@@ -115,8 +121,8 @@ enum EngineBenchmark {
         }
     }
 
-    /// GFLOP/s of each run of the ceiling convolution, direct and Winograd, on `nChw16c` input
-    /// and output as the models' convolutions run (no reorders timed). Its input (69 MB) is made
+    /// GFLOP/s of each run of the ceiling convolution, direct (in `o.precision`) and Winograd, on
+    /// `nChw16c` input and output as the models' convolutions run (no reorders timed). Its input (69 MB) is made
     /// anew at each call rather than kept, so it does not count in the next model's peak memory.
     static func measureCeiling(_ o: Options) throws -> Ceiling {
         var rng = BenchRandom(seed: 1)
@@ -124,7 +130,8 @@ enum EngineBenchmark {
         let x = Tensor(shape: [1, 256, 200, 336], scalars: rng.tensor([1, 256, 200, 336]).scalars.map { max($0, 0) })
         let flops = 2.0 * 256 * 256 * 9 * 200 * 336
         let timed = try [ConvolutionAlgorithm.direct, .winograd].map {
-            try Conv2d(weight: w, bias: nil, padding: 1, algorithm: $0).timeBlocked(x, warmup: o.warmup, runs: o.runs)
+            try Conv2d(weight: w, bias: nil, padding: 1, algorithm: $0, precision: o.precision)
+                .timeBlocked(x, warmup: o.warmup, runs: o.runs)
         }
         let gflops = timed.map { $0.seconds.map { flops / $0 / 1e9 } }
         return Ceiling(direct: gflops[0], winograd: gflops[1], winogradImpl: timed[1].implementation)
@@ -175,7 +182,7 @@ enum EngineBenchmark {
             let start = Date()
             let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
             let loaded = Date()
-            let net = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: o.algorithm)
+            let net = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: o.algorithm, precision: o.precision)
             return (net, loaded.timeIntervalSince(start), Date().timeIntervalSince(loaded))
         }
 

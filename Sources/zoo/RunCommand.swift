@@ -49,6 +49,13 @@ struct RunCommand: ParsableCommand {
         """, valueName: "winograd|direct"))
     var convolution: ConvolutionAlgorithm = .winograd
 
+    @Option(help: ArgumentHelp("""
+        The convolutions' number format: f32, or bf16 (opt-in, needs AVX512-BF16): the convolutions \
+        Winograd does not run compute in bfloat16, about twice as fast, with answers further from \
+        detectron2's (see the README's performance section).
+        """, valueName: "f32|bf16"))
+    var precision: ConvolutionPrecision = .float32
+
     @OptionGroup var batch: BatchOptions
 
     @OptionGroup var index: IndexOptions
@@ -90,7 +97,7 @@ struct RunCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let loaded = try ModelLoader.load(
             model: model, configFile: config.map { URL(fileURLWithPath: $0) }, datasetName: dataset,
-            overrides: overrides, index: zooIndex, algorithm: convolution,
+            overrides: overrides, index: zooIndex, algorithm: convolution, precision: precision,
             weightsForEntry: { entry in try WeightsFetcher.localWeights(for: entry, quiet: quiet) })
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if !loaded.network.unusedWeights.isEmpty && !quiet {
@@ -216,6 +223,8 @@ enum WeightsFetcher {
         return try fetchWeights(url: entry.weightsURL, md5Prefix: entry.md5Prefix, options: options)
     }
 }
+
+extension ConvolutionPrecision: ExpressibleByArgument {}
 
 extension ConvolutionAlgorithm: ExpressibleByArgument {
     public init?(argument: String) {

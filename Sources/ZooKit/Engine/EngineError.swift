@@ -13,6 +13,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case inputShape(layer: String, expected: String, actual: [Int])
     /// The config asks for an architecture piece the engine does not implement.
     case unsupported(key: String, value: String, supported: [String])
+    /// The CPU cannot run `precision` natively (`cpu` is oneDNN's best instruction set here).
+    case precisionUnavailable(precision: String, cpu: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             return "layer \(layer) got an input of shape \(actual) but needs \(expected)"
         case let .unsupported(key, value, supported):
             return "config \(key) = \(value) is not supported by zoo's engine yet (supported: \(supported.joined(separator: ", ")))"
+        case let .precisionUnavailable(precision, cpu):
+            return "precision \(precision) needs a CPU with AVX512-BF16, and oneDNN finds only \(cpu) here; "
+                + "run with the default precision, f32"
         }
     }
 

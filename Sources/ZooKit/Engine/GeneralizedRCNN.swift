@@ -8,6 +8,8 @@ import Foundation
 public final class GeneralizedRCNN {
     /// The resolved config the model was built from.
     public let config: RCNNConfig
+    /// The number format of the convolutions (`ConvolutionPrecision`).
+    public let precision: ConvolutionPrecision
     /// Checkpoint keys the model did not use (detectron2 lists them in one warning).
     public let unusedWeights: [String]
 
@@ -43,18 +45,25 @@ public final class GeneralizedRCNN {
     ///
     /// - Parameter algorithm: `.winograd` (the default) runs the 3x3 stride-1 convolutions with
     ///   oneDNN's Winograd kernels where it has them (within float noise of `.direct`).
-    public init(config: RCNNConfig, weights: consuming [String: Tensor], algorithm: ConvolutionAlgorithm = .winograd) throws {
+    /// - Parameter precision: `.bfloat16` runs the other convolutions in bfloat16 (opt-in, faster,
+    ///   further from detectron2's answers); it throws `EngineError.precisionUnavailable` on a CPU
+    ///   without AVX512-BF16.
+    public init(config: RCNNConfig, weights: consuming [String: Tensor], algorithm: ConvolutionAlgorithm = .winograd,
+                precision: ConvolutionPrecision = .float32) throws {
         // Configs from files and overrides were checked when made; one built in code is checked here.
         try config.validate()
         try Self.checkSupported(config)
+        try precision.checkAvailable()
         self.config = config
+        self.precision = precision
         let m = config.model
         let state = StateDict(consume weights)
 
         backbone = try ResNetFPN(
             state, depth: m.resnets.depth, numGroups: m.resnets.numGroups, widthPerGroup: m.resnets.widthPerGroup,
             strideInOneByOne: m.resnets.strideIn1x1, stemOutChannels: m.resnets.stemOutChannels,
-            res2OutChannels: m.resnets.res2OutChannels, fpnOutChannels: m.fpn.outChannels, algorithm: algorithm)
+            res2OutChannels: m.resnets.res2OutChannels, fpnOutChannels: m.fpn.outChannels, algorithm: algorithm,
+            precision: precision)
         let channels = m.fpn.outChannels
 
         rpnFeatures = m.rpn.inFeatures
@@ -80,7 +89,8 @@ public final class GeneralizedRCNN {
             throw EngineError.unsupported(key: "MODEL.ANCHOR_GENERATOR", value: "different anchor counts per level",
                                           supported: ["the same number of anchors at every level"])
         }
-        rpnHead = try StandardRPNHead(state, inChannels: channels, numAnchors: numAnchors, algorithm: algorithm)
+        rpnHead = try StandardRPNHead(state, inChannels: channels, numAnchors: numAnchors, algorithm: algorithm,
+                                      precision: precision)
         rpnBox2Box = Box2BoxTransform(weights: m.rpn.bboxRegWeights)
 
         let box = m.roiBoxHead
@@ -88,7 +98,7 @@ public final class GeneralizedRCNN {
                               samplingRatio: box.poolerSamplingRatio, aligned: box.poolerType == "ROIAlignV2")
         boxHead = try FastRCNNConvFCHead(
             state, inputShape: [channels, box.poolerResolution, box.poolerResolution], numConv: box.numConv,
-            convDim: box.convDim, convNorm: !box.norm.isEmpty, numFC: box.numFC, fcDim: box.fcDim)
+            convDim: box.convDim, convNorm: !box.norm.isEmpty, numFC: box.numFC, fcDim: box.fcDim, precision: precision)
         let boxFeatureSize = box.numFC > 0 ? box.fcDim
             : (box.numConv > 0 ? box.convDim : channels) * box.poolerResolution * box.poolerResolution
         boxPredictor = try FastRCNNOutputLayers(state, inputSize: boxFeatureSize, numClasses: m.roiHeads.numClasses,
@@ -102,7 +112,7 @@ public final class GeneralizedRCNN {
             maskHead = try MaskRCNNConvUpsampleHead(
                 state, inChannels: channels, numClasses: m.roiHeads.numClasses, numConv: mask.numConv,
                 convDim: mask.convDim, convNorm: !mask.norm.isEmpty, classAgnostic: mask.clsAgnosticMask,
-                algorithm: algorithm)
+                algorithm: algorithm, precision: precision)
         } else {
             maskPooler = nil
             maskHead = nil
@@ -112,7 +122,8 @@ public final class GeneralizedRCNN {
             keypointPooler = ROIPooler(outputSize: kp.poolerResolution, scales: roiScales,
                                        samplingRatio: kp.poolerSamplingRatio, aligned: kp.poolerType == "ROIAlignV2")
             keypointHead = try KRCNNConvDeconvUpsampleHead(
-                state, inChannels: channels, numKeypoints: kp.numKeypoints, convDims: kp.convDims, algorithm: algorithm)
+                state, inChannels: channels, numKeypoints: kp.numKeypoints, convDims: kp.convDims, algorithm: algorithm,
+                precision: precision)
         } else {
             keypointPooler = nil
             keypointHead = nil

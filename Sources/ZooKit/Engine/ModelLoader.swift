@@ -30,16 +30,19 @@ public enum ModelLoader {
     ///   - datasetName: an index dataset whose names label the results (defaults to the entry's).
     ///   - overrides: dotted config keys applied last (e.g. `MODEL.ROI_HEADS.SCORE_THRESH_TEST`).
     ///   - index: the model index.
+    ///   - algorithm, precision: how the convolutions compute (see `GeneralizedRCNN.init`); an
+    ///     unavailable precision is refused before any weights are fetched or read.
     ///   - weightsForEntry: returns the local weights file of a zoo entry (fetching it if needed).
     public static func load(model: String, configFile: URL?, datasetName: String?,
                             overrides: [String: ConfigValue], index: ZooIndex,
-                            algorithm: ConvolutionAlgorithm = .winograd,
+                            algorithm: ConvolutionAlgorithm = .winograd, precision: ConvolutionPrecision = .float32,
                             weightsForEntry: (ZooEntry) throws -> URL) throws -> LoadedModel {
         var config: RCNNConfig
         var weightsFile: URL
         var name: String
         var configName: String?
         var dataset: String? = datasetName
+        try precision.checkAvailable()
 
         let asFile = URL(fileURLWithPath: model)
         if FileManager.default.fileExists(atPath: asFile.path) {
@@ -67,7 +70,7 @@ public enum ModelLoader {
         let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
         let network: GeneralizedRCNN
         do {
-            network = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: algorithm)
+            network = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: algorithm, precision: precision)
         } catch let error as EngineError {
             switch error {
             case .missingWeight, .weightShape: throw ModelLoaderError.weightsMismatch(file: weightsFile.path, problem: error)

@@ -9,16 +9,16 @@ public final class FPN {
 
     /// Loads `prefix.fpn_lateral{2..5}` and `prefix.fpn_output{2..5}` (with bias, `FPN.NORM ""`).
     public init(_ weights: StateDict, prefix: String = "backbone", inChannels: [Int], outChannels: Int,
-                algorithm: ConvolutionAlgorithm = .direct) throws {
+                algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32) throws {
         precondition(inChannels.count == 4, "FPN expects the channels of res2..res5")
         var lateral: [Conv2d] = [], output: [Conv2d] = []
         for (i, c) in inChannels.enumerated() {
             let level = i + 2
             // Every level but the top adds the upsampled coarser sum, fused into the lateral conv.
             lateral.append(try Conv2d(weights, "\(prefix).fpn_lateral\(level)", in: c, out: outChannels, kernel: 1,
-                                      addsResidual: level != 5))
+                                      addsResidual: level != 5, precision: precision))
             output.append(try Conv2d(weights, "\(prefix).fpn_output\(level)", in: outChannels, out: outChannels,
-                                     kernel: 3, padding: 1, algorithm: algorithm))
+                                     kernel: 3, padding: 1, algorithm: algorithm, precision: precision))
         }
         self.lateral = lateral
         self.output = output

@@ -23,7 +23,8 @@ public final class ResNet {
     ///   `STRIDE_IN_1X1`, `STEM_OUT_CHANNELS`, `RES2_OUT_CHANNELS`.
     public init(_ weights: StateDict, prefix: String = "backbone.bottom_up", depth: Int = 50, numGroups: Int = 1,
                 widthPerGroup: Int = 64, strideInOneByOne: Bool = true, stemOutChannels: Int = 64,
-                res2OutChannels: Int = 256, algorithm: ConvolutionAlgorithm = .direct) throws {
+                res2OutChannels: Int = 256, algorithm: ConvolutionAlgorithm = .direct,
+                precision: ConvolutionPrecision = .float32) throws {
         guard let counts = ResNet.blocksPerStage(depth: depth) else {
             throw EngineError.inputShape(layer: "ResNet", expected: "RESNETS.DEPTH 50, 101 or 152", actual: [depth])
         }
@@ -39,7 +40,7 @@ public final class ResNet {
                     weights, prefix: "\(prefix).res\(index + 2).\(b)", inChannels: b == 0 ? inChannels : outChannels,
                     outChannels: outChannels, bottleneckChannels: bottleneck,
                     stride: (b == 0 && index > 0) ? 2 : 1, numGroups: numGroups,
-                    strideInOneByOne: strideInOneByOne, algorithm: algorithm))
+                    strideInOneByOne: strideInOneByOne, algorithm: algorithm, precision: precision))
             }
             stages.append(blocks)
             outs.append(outChannels)
@@ -56,9 +57,12 @@ public final class ResNet {
         try forward(DNNLTensor(plain: image, context: "ResNet input")).mapValues { try $0.tensor(context: "ResNet output") }
     }
 
-    /// The same on oneDNN memory: the plain image in, `nChw16c` stage outputs.
+    /// The same on oneDNN memory: the plain image in, `nChw16c` stage outputs (bfloat16 in that
+    /// precision; the stem, reading the image, computes in float32).
     func forward(_ image: DNNLTensor) throws -> [String: DNNLTensor] {
         var x = try stem.forward(image)
+        // Converted once for res2's first block, whose conv1 and shortcut both read it.
+        if let first = stages.first?.first { x = try x.blocked(first.conv1.computeType, context: "res2 input") }
         var out: [String: DNNLTensor] = [:]
         for (index, blocks) in stages.enumerated() {
             // A stage's input is the previous stage's output, kept in `out`: block 0 must not sum into it.

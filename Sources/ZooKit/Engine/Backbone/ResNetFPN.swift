@@ -10,11 +10,13 @@ public final class ResNetFPN {
     /// `algorithm: .winograd` uses Winograd for the 3x3 stride-1 convolutions where oneDNN has it.
     public init(_ weights: StateDict, depth: Int = 50, numGroups: Int = 1, widthPerGroup: Int = 64,
                 strideInOneByOne: Bool = true, stemOutChannels: Int = 64, res2OutChannels: Int = 256,
-                fpnOutChannels: Int = 256, algorithm: ConvolutionAlgorithm = .direct) throws {
+                fpnOutChannels: Int = 256, algorithm: ConvolutionAlgorithm = .direct,
+                precision: ConvolutionPrecision = .float32) throws {
         bottomUp = try ResNet(weights, depth: depth, numGroups: numGroups, widthPerGroup: widthPerGroup,
                               strideInOneByOne: strideInOneByOne, stemOutChannels: stemOutChannels,
-                              res2OutChannels: res2OutChannels, algorithm: algorithm)
-        fpn = try FPN(weights, inChannels: bottomUp.stageOutChannels, outChannels: fpnOutChannels, algorithm: algorithm)
+                              res2OutChannels: res2OutChannels, algorithm: algorithm, precision: precision)
+        fpn = try FPN(weights, inChannels: bottomUp.stageOutChannels, outChannels: fpnOutChannels, algorithm: algorithm,
+                      precision: precision)
     }
 
     /// Normalised, padded `[N, 3, H, W]` image -> `["p2": ..., "p6": ...]`.

@@ -10,13 +10,14 @@ public final class FastRCNNConvFCHead {
     ///
     /// - Parameters: `inputShape` is `[C, P, P]` of the pooled features (`P` = `POOLER_RESOLUTION`).
     public init(_ weights: StateDict, prefix: String = "roi_heads.box_head", inputShape: [Int], numConv: Int = 0,
-                convDim: Int = 256, convNorm: Bool = false, numFC: Int = 2, fcDim: Int = 1024) throws {
+                convDim: Int = 256, convNorm: Bool = false, numFC: Int = 2, fcDim: Int = 1024,
+                precision: ConvolutionPrecision = .float32) throws {
         precondition(inputShape.count == 3, "FastRCNNConvFCHead inputShape is [C, P, P]")
         var c = inputShape[0]
         var convs: [Conv2d] = []
         for i in 0..<numConv {
             convs.append(try Conv2d(weights, "\(prefix).conv\(i + 1)", in: c, out: convDim, kernel: 3, padding: 1,
-                                    norm: convNorm, bias: !convNorm, relu: true))
+                                    norm: convNorm, bias: !convNorm, relu: true, precision: precision))
             c = convDim
         }
         var size = c * inputShape[1] * inputShape[2]

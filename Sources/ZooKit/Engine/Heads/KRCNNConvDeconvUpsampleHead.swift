@@ -7,14 +7,16 @@ public final class KRCNNConvDeconvUpsampleHead {
     /// Loads `prefix.conv_fcn{i}` and `prefix.score_lowres`; `numKeypoints` is
     /// `ROI_KEYPOINT_HEAD.NUM_KEYPOINTS`.
     public init(_ weights: StateDict, prefix: String = "roi_heads.keypoint_head", inChannels: Int, numKeypoints: Int,
-                convDims: [Int] = Array(repeating: 512, count: 8), algorithm: ConvolutionAlgorithm = .direct) throws {
+                convDims: [Int] = Array(repeating: 512, count: 8), algorithm: ConvolutionAlgorithm = .direct,
+                precision: ConvolutionPrecision = .float32) throws {
         var c = inChannels
         var convs: [Conv2d] = []
         for (i, dim) in convDims.enumerated() {
             convs.append(try Conv2d(weights, "\(prefix).conv_fcn\(i + 1)", in: c, out: dim, kernel: 3, padding: 1,
-                                    relu: true, algorithm: algorithm))
+                                    relu: true, algorithm: algorithm, precision: precision))
             c = dim
         }
+        ConvTower.chainOutputTypes(convs)
         self.convs = convs
         scoreLowres = try ConvTranspose2d(weights, prefix + ".score_lowres", in: c, out: numKeypoints, kernel: 4,
                                           stride: 2, padding: 4 / 2 - 1)

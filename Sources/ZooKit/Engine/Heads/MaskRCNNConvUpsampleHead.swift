@@ -8,14 +8,16 @@ public final class MaskRCNNConvUpsampleHead {
     /// Loads `prefix.mask_fcn{i}`, `prefix.deconv`, `prefix.predictor`.
     public init(_ weights: StateDict, prefix: String = "roi_heads.mask_head", inChannels: Int, numClasses: Int,
                 numConv: Int = 4, convDim: Int = 256, convNorm: Bool = false, classAgnostic: Bool = false,
-                algorithm: ConvolutionAlgorithm = .direct) throws {
+                algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32) throws {
         var c = inChannels
         var convs: [Conv2d] = []
         for i in 0..<numConv {
             convs.append(try Conv2d(weights, "\(prefix).mask_fcn\(i + 1)", in: c, out: convDim, kernel: 3, padding: 1,
-                                    norm: convNorm, bias: !convNorm, relu: true, algorithm: algorithm))
+                                    norm: convNorm, bias: !convNorm, relu: true, algorithm: algorithm,
+                                    precision: precision))
             c = convDim
         }
+        ConvTower.chainOutputTypes(convs)
         self.convs = convs
         deconv = try ConvTranspose2d(weights, prefix + ".deconv", in: c, out: convDim, kernel: 2, stride: 2, relu: true)
         predictor = try Conv2d(weights, prefix + ".predictor", in: convDim, out: classAgnostic ? 1 : numClasses, kernel: 1)

@@ -8,9 +8,11 @@ public final class StandardRPNHead {
 
     /// Loads `prefix.conv`, `prefix.objectness_logits`, `prefix.anchor_deltas`.
     public init(_ weights: StateDict, prefix: String = "proposal_generator.rpn_head", inChannels: Int,
-                numAnchors: Int = 3, boxDim: Int = 4, algorithm: ConvolutionAlgorithm = .direct) throws {
+                numAnchors: Int = 3, boxDim: Int = 4, algorithm: ConvolutionAlgorithm = .direct,
+                precision: ConvolutionPrecision = .float32) throws {
+        // The 1x1 convs have a few output channels: float32 (converting their input would cost more).
         conv = try Conv2d(weights, prefix + ".conv", in: inChannels, out: inChannels, kernel: 3, padding: 1,
-                          relu: true, algorithm: algorithm)
+                          relu: true, algorithm: algorithm, precision: precision)
         objectnessLogits = try Conv2d(weights, prefix + ".objectness_logits", in: inChannels, out: numAnchors, kernel: 1)
         anchorDeltas = try Conv2d(weights, prefix + ".anchor_deltas", in: inChannels, out: numAnchors * boxDim, kernel: 1)
     }

@@ -26,12 +26,13 @@ final class DNNLBlockedConvPlan {
         let o = conv.outChannels, kh = conv.weight.shape[2], kw = conv.weight.shape[3], g = conv.groups
         let dims = g == 1 ? [o, conv.weight.shape[1], kh, kw] : [g, o / g, conv.weight.shape[1], kh, kw]
         var src = input.desc
-        var dst = try DNNL.desc(outShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, context: context)
-        var wAny = try DNNL.desc(dims, dnnl_format_tag_any, context: context)
+        var dst = try DNNL.desc(outShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, type: conv.outputType,
+                                context: context)
+        var wAny = try DNNL.desc(dims, dnnl_format_tag_any, type: conv.computeType, context: context)
         var biasMD = try DNNL.desc([o], dnnl_a, context: context)
         let strides = [dnnl_dim_t(conv.stride), dnnl_dim_t(conv.stride)]
         let pads = [dnnl_dim_t(conv.padding), dnnl_dim_t(conv.padding)]
-        let alg = algorithm == .winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
+        let alg = algorithm == .winograd && !conv.computesInBFloat16 ? dnnl_convolution_winograd : dnnl_convolution_direct
         var opDesc = dnnl_convolution_desc_t()
         try dnnlCheck(dnnl_convolution_forward_desc_init(&opDesc, dnnl_forward_inference, alg, &src, &wAny, &biasMD, &dst,
                                                          strides, pads, pads),
@@ -115,10 +116,19 @@ extension Conv2d {
         }
     }
 
+    /// The oneDNN implementation the blocked path runs for an `nChw16c` input of `inputShape` in
+    /// this layer's compute type (e.g. `jit_bf16_1x1:avx512_core_bf16`).
+    func implementation(forBlocked inputShape: [Int]) throws -> String {
+        let context = "Conv2d \(name) implementation query"
+        let input = try DNNLTensor(shape: inputShape, desc: DNNL.desc(inputShape, DNNLTensor.blockedTag, type: computeType,
+                                                                      context: context), context: context)
+        return try blockedPlan(for: input, DNNLContext.get()).implementation
+    }
+
     /// Applies the convolution to an activation kept in oneDNN's memory (any input layout, e.g.
-    /// the plain image or `nChw16c`), returning `nChw16c`. When the conv sums a residual,
-    /// `residual` (`nChw16c`, the output's shape) receives the result and is returned: the caller
-    /// hands it over.
+    /// the plain image or `nChw16c`; converted first if its data type is not `computeType`),
+    /// returning `nChw16c` in `outputType`. When the conv sums a residual, `residual` (`nChw16c`
+    /// in `outputType`, the output's shape) receives the result and is returned: the caller hands it over.
     func forward(_ input: DNNLTensor, accumulatingInto residual: DNNLTensor? = nil) throws -> DNNLTensor {
         guard input.shape.count == 4, input.shape[1] == inChannels, input.shape[2] + 2 * padding >= weight.shape[2],
               input.shape[3] + 2 * padding >= weight.shape[3] else {
@@ -126,6 +136,7 @@ extension Conv2d {
         }
         precondition(addsResidual == (residual != nil), "Conv2d \(name): residual given iff addsResidual")
         let ctx = try DNNLContext.get()
+        let input = input.dataType == computeType ? input : try input.blocked(computeType, context: "Conv2d \(name) input")
         let plan = try blockedPlan(for: input, ctx)
         let output: DNNLTensor
         if let residual {

@@ -5,7 +5,7 @@ extension Conv2d {
     /// layout, with output in the same layout, as a model's convolutions run: no reorders are
     /// timed. Returns the oneDNN implementation and the seconds of each timed pass. For benchmarks.
     public func timeBlocked(_ input: Tensor, warmup: Int, runs: Int) throws -> (implementation: String, seconds: [Double]) {
-        let blocked = try DNNLTensor(plain: input, context: "Conv2d \(name) timing input").blocked(context: "Conv2d \(name) timing input")
+        let blocked = try DNNLTensor(plain: input, context: "Conv2d \(name) timing input").blocked(computeType, context: "Conv2d \(name) timing input")
         let implementation = try blockedPlan(for: blocked, DNNLContext.get()).implementation
         var seconds: [Double] = []
         for i in 0..<(warmup + runs) {

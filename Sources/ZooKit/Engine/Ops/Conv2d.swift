@@ -13,7 +13,8 @@ public enum ConvolutionAlgorithm: Sendable {
 /// A 2-D convolution (PyTorch `Conv2d`, detectron2's `Conv2d` with an optional norm folded in)
 /// on oneDNN, with optional fused ReLU and fused residual sum.
 ///
-/// Input and output are `[N, C, H, W]` float32. Primitives are created once per input shape.
+/// Input and output are `[N, C, H, W]` float32 (bfloat16 between layers computing in it; see
+/// `precision`). Primitives are created once per input shape.
 public final class Conv2d {
     /// Folded weight `[outChannels, inChannels / groups, kh, kw]`.
     public let weight: Tensor
@@ -27,6 +28,21 @@ public final class Conv2d {
     /// Whether `forward(_:residual:)` adds a residual before the ReLU (a oneDNN sum post-op).
     public let addsResidual: Bool
     public let algorithm: ConvolutionAlgorithm
+    /// The precision asked for; `computesInBFloat16` says whether this layer uses bfloat16.
+    public let precision: ConvolutionPrecision
+    /// Whether a layer computing in bfloat16 leaves its blocked output in bfloat16 (set by the
+    /// module owning it where only bfloat16 convolutions read the output); else outputs are float32.
+    public var bfloat16Output = false
+    /// Whether this layer computes in bfloat16: asked for, and not one that runs with Winograd
+    /// (3x3, stride 1, ungrouped, `.winograd`), which is faster in float32.
+    public var computesInBFloat16: Bool {
+        precision == .bfloat16
+            && !(algorithm == .winograd && weight.shape[2] == 3 && weight.shape[3] == 3 && stride == 1 && groups == 1)
+    }
+    /// oneDNN's data type for this layer's input and weights.
+    var computeType: dnnl_data_type_t { computesInBFloat16 ? dnnl_bf16 : dnnl_f32 }
+    /// oneDNN's data type for this layer's blocked output (and residual).
+    var outputType: dnnl_data_type_t { computesInBFloat16 && bfloat16Output ? dnnl_bf16 : dnnl_f32 }
     public var inChannels: Int { weight.shape[1] * groups }
     public var outChannels: Int { weight.shape[0] }
     /// A name for errors, usually the detectron2 key prefix.
@@ -45,7 +61,7 @@ public final class Conv2d {
     /// A convolution with the given (already folded) parameters.
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1,
                 relu: Bool = false, addsResidual: Bool = false, algorithm: ConvolutionAlgorithm = .direct,
-                name: String = "Conv2d") {
+                precision: ConvolutionPrecision = .float32, name: String = "Conv2d") {
         precondition(weight.rank == 4, "Conv2d weight must be [O, I/g, kh, kw], got \(weight.shape)")
         precondition(weight.shape[0] % groups == 0, "Conv2d out channels \(weight.shape[0]) not divisible by groups \(groups)")
         self.weight = weight
@@ -57,6 +73,7 @@ public final class Conv2d {
         self.relu = relu
         self.addsResidual = addsResidual
         self.algorithm = algorithm
+        self.precision = precision
         self.name = name
     }
 
@@ -65,11 +82,11 @@ public final class Conv2d {
     public convenience init(_ weights: StateDict, _ prefix: String, in inChannels: Int, out outChannels: Int,
                             kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
                             norm: Bool = false, bias: Bool = true, relu: Bool = false, addsResidual: Bool = false,
-                            algorithm: ConvolutionAlgorithm = .direct) throws {
+                            algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32) throws {
         let p = try weights.convParameters(prefix, shape: [outChannels, inChannels / groups, kernel, kernel],
                                            norm: norm, bias: bias)
         self.init(weight: p.weight, bias: p.bias, stride: stride, padding: padding, groups: groups,
-                  relu: relu, addsResidual: addsResidual, algorithm: algorithm, name: prefix)
+                  relu: relu, addsResidual: addsResidual, algorithm: algorithm, precision: precision, name: prefix)
     }
 
     /// Output shape for an `[N, C, H, W]` input.
@@ -90,6 +107,14 @@ public final class Conv2d {
             throw EngineError.inputShape(layer: name, expected: "[N, \(inChannels), H, W]", actual: input.shape)
         }
         precondition(addsResidual == (residual != nil), "Conv2d \(name): residual given iff addsResidual")
+        if computesInBFloat16 {
+            // bfloat16 kernels read blocked memory only.
+            let x = try DNNLTensor(plain: input, context: "Conv2d \(name) input")
+            let r = try residual.map {
+                try DNNLTensor(plain: $0, context: "Conv2d \(name) residual").blocked(outputType, context: "Conv2d \(name) residual")
+            }
+            return try forward(x, accumulatingInto: r).tensor(context: "Conv2d \(name) output")
+        }
         let ctx = try DNNLContext.get()
         let outShape = outputShape(input.shape)
         var output: Tensor
@@ -113,9 +138,10 @@ public final class Conv2d {
         return output
     }
 
-    /// The plan for an input held in oneDNN memory (keyed by shape and whether it is `nChw16c`).
+    /// The plan for an input held in oneDNN memory (keyed by shape, whether it is `nChw16c`, and
+    /// its data type).
     func blockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
-        let key = input.shape + [input.isBlocked ? 1 : 0]
+        let key = input.shape + [input.isBlocked ? 1 : 0, Int(input.dataType.rawValue)]
         lock.lock()
         defer { lock.unlock() }
         if let p = blockedPlans[key] { return p }

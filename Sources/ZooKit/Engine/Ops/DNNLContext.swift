@@ -181,11 +181,13 @@ final class DNNLMemory {
 
 /// Helpers building memory descriptors and copying between layouts.
 enum DNNL {
-    /// A float32 descriptor of `dims` in layout `tag` (`dnnl_format_tag_any` lets a primitive choose).
-    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, context: @autoclosure () -> String) throws -> dnnl_memory_desc_t {
+    /// A descriptor of `dims` in layout `tag` (`dnnl_format_tag_any` lets a primitive choose),
+    /// float32 unless `type` says otherwise.
+    static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32,
+                     context: @autoclosure () -> String) throws -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map { dnnl_dim_t($0) }
-        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag),
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag),
                       "dnnl_memory_desc_init_by_tag", context())
         return md
     }

@@ -1,9 +1,10 @@
 import Foundation
 internal import CZooDNNL
 
-/// An `[N, C, H, W]` float32 activation held in a oneDNN memory, usually in the blocked layout
+/// An `[N, C, H, W]` activation held in a oneDNN memory, usually in the blocked layout
 /// `nChw16c` (`[N, ceil(C/16), H, W, 16]`, the padded channels zero) that oneDNN's convolutions
-/// read and write, so consecutive layers pass it on without reordering.
+/// read and write, so consecutive layers pass it on without reordering. Values are float32, or
+/// bfloat16 between convolutions that compute in `ConvolutionPrecision.bfloat16`.
 ///
 /// Convert from and to `Tensor` only where Swift code reads the values (the image going in,
 /// the FPN levels coming out).
@@ -20,7 +21,8 @@ final class DNNLTensor {
     init(shape: [Int], desc: dnnl_memory_desc_t, context: @autoclosure () -> String) throws {
         self.shape = shape
         memory = try DNNLMemory(desc, try DNNLContext.get(), pointer: nil, context: context())
-        if DNNLTensor.isBlocked(desc, shape: shape), shape.count == 4, shape[1] % DNNLTensor.lanes != 0, let data = dnnlData(memory) {
+        // A layout with padding (`nChw16c` of a channel count not a multiple of 16, in any data type).
+        if memory.byteCount > shape.reduce(1, *) * dnnl_data_type_size(desc.data_type), let data = dnnlData(memory) {
             memset(data, 0, memory.byteCount)
         }
     }
@@ -43,11 +45,15 @@ final class DNNLTensor {
 
     var desc: dnnl_memory_desc_t { memory.desc }
 
-    /// Whether the values are in `nChw16c`.
+    /// `dnnl_f32` or `dnnl_bf16`.
+    var dataType: dnnl_data_type_t { desc.data_type }
+
+    /// Whether the values are float32 in `nChw16c` (what the Swift loops over blocked memory read).
     var isBlocked: Bool { DNNLTensor.isBlocked(desc, shape: shape) }
 
-    static func isBlocked(_ desc: dnnl_memory_desc_t, shape: [Int]) -> Bool {
-        guard shape.count == 4, let blocked = try? DNNL.desc(shape, blockedTag, context: "") else { return false }
+    /// Whether `desc` is `nChw16c` of `shape` in `type`.
+    static func isBlocked(_ desc: dnnl_memory_desc_t, shape: [Int], type: dnnl_data_type_t = dnnl_f32) -> Bool {
+        guard shape.count == 4, let blocked = try? DNNL.desc(shape, blockedTag, type: type, context: "") else { return false }
         return DNNL.equal(desc, blocked)
     }
 
@@ -56,17 +62,19 @@ final class DNNLTensor {
         dnnlData(memory)?.assumingMemoryBound(to: Float.self)
     }
 
-    /// A copy in layout `tag` (a oneDNN reorder).
-    func reordered(to tag: dnnl_format_tag_t, context: @autoclosure () -> String) throws -> DNNLTensor {
+    /// A copy in layout `tag` and data type `type` (a oneDNN reorder).
+    func reordered(to tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32,
+                   context: @autoclosure () -> String) throws -> DNNLTensor {
         let ctx = try DNNLContext.get()
-        let out = try DNNLTensor(shape: shape, desc: DNNL.desc(shape, tag, context: context()), context: context())
+        let out = try DNNLTensor(shape: shape, desc: DNNL.desc(shape, tag, type: type, context: context()), context: context())
         try LayerProfile.shared.measure("reorder: " + context()) { try DNNL.reorder(memory, out.memory, ctx, context: context()) }
         return out
     }
 
-    /// This tensor if already `nChw16c`, else a blocked copy.
-    func blocked(context: @autoclosure () -> String) throws -> DNNLTensor {
-        isBlocked ? self : try reordered(to: DNNLTensor.blockedTag, context: context())
+    /// This tensor if already `nChw16c` of `type` (float32 unless given), else a blocked copy in it.
+    func blocked(_ type: dnnl_data_type_t = dnnl_f32, context: @autoclosure () -> String) throws -> DNNLTensor {
+        if DNNLTensor.isBlocked(desc, shape: shape, type: type) { return self }
+        return try reordered(to: DNNLTensor.blockedTag, type: type, context: context())
     }
 
     /// The values as a plain row-major `Tensor`.

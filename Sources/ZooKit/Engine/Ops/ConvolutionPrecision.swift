@@ -1,0 +1,54 @@
+internal import CZooDNNL
+
+/// The number format a model's convolutions compute in.
+///
+/// `bfloat16` is opt-in (`zoo run --precision bf16`): convolutions read bfloat16 activations and
+/// weights and accumulate in float32 (oneDNN's `avx512_core_bf16` kernels), about twice as fast as
+/// float32 direct convolution. Convolutions that run with Winograd stay float32, since oneDNN 2.6
+/// has no bfloat16 Winograd and its float32 one is faster than bfloat16 direct convolution on
+/// AVX512-BF16 CPUs; so do the stem (whose input is the image) and layers with few output
+/// channels (the RPN's logits and deltas, the mask predictor), where converting the input would
+/// cost more than it saves. Answers move further from detectron2's than float noise: see the
+/// README's performance section for how far on the fixtures.
+public enum ConvolutionPrecision: String, Sendable, CaseIterable {
+    /// float32 throughout (the default).
+    case float32 = "f32"
+    /// bfloat16 inputs and weights, float32 accumulation, where it pays (see the type's notes).
+    case bfloat16 = "bf16"
+
+    /// oneDNN's data type for activations and weights.
+    var dataType: dnnl_data_type_t {
+        switch self {
+        case .float32: return dnnl_f32
+        case .bfloat16: return dnnl_bf16
+        }
+    }
+
+    /// Throws `EngineError.precisionUnavailable` unless oneDNN runs this precision natively on this
+    /// CPU (bfloat16 needs AVX512-BF16; without it oneDNN emulates bfloat16, slower than float32).
+    public func checkAvailable() throws {
+        guard self == .bfloat16 else { return }
+        let isa = dnnl_get_effective_cpu_isa()
+        guard isa.rawValue & dnnl_cpu_isa_avx512_core_bf16.rawValue == dnnl_cpu_isa_avx512_core_bf16.rawValue else {
+            throw EngineError.precisionUnavailable(precision: rawValue, cpu: Self.name(of: isa))
+        }
+    }
+
+    /// Whether `checkAvailable()` passes.
+    public var isAvailable: Bool { (try? checkAvailable()) != nil }
+
+    /// oneDNN's name for an instruction set.
+    static func name(of isa: dnnl_cpu_isa_t) -> String {
+        switch isa {
+        case dnnl_cpu_isa_sse41: return "sse41"
+        case dnnl_cpu_isa_avx: return "avx"
+        case dnnl_cpu_isa_avx2: return "avx2"
+        case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni"
+        case dnnl_cpu_isa_avx512_core: return "avx512_core"
+        case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni"
+        case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16"
+        case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx"
+        default: return "isa 0x" + String(isa.rawValue, radix: 16)
+        }
+    }
+}
