@@ -23,7 +23,7 @@ public final class FastRCNNConvFCHead {
         var size = c * inputShape[1] * inputShape[2]
         var fcs: [Linear] = []
         for i in 0..<numFC {
-            fcs.append(try Linear(weights, "\(prefix).fc\(i + 1)", in: size, out: fcDim, relu: true))
+            fcs.append(try Linear(weights, "\(prefix).fc\(i + 1)", in: size, out: fcDim, relu: true, precision: precision))
             size = fcDim
         }
         self.convs = convs

@@ -2,9 +2,10 @@ internal import CZooDNNL
 
 /// The number format a model's convolutions compute in.
 ///
-/// `bfloat16` is opt-in (`zoo run --precision bf16`): convolutions read bfloat16 activations and
-/// weights and accumulate in float32 (oneDNN's `avx512_core_bf16` kernels), about twice as fast as
-/// float32 direct convolution. Convolutions that run with Winograd stay float32, since oneDNN 2.6
+/// `bfloat16` is opt-in (`zoo run --precision bf16`): convolutions and the box head's fully
+/// connected layers read bfloat16 activations and weights and accumulate in float32 (oneDNN's
+/// `avx512_core_bf16` kernels), about twice as fast as float32 direct convolution and sgemm.
+/// Convolutions that run with Winograd stay float32, since oneDNN 2.6
 /// has no bfloat16 Winograd and its float32 one is faster than bfloat16 direct convolution on
 /// AVX512-BF16 CPUs; so do the stem (whose input is the image) and layers with few output
 /// channels (the RPN's logits and deltas, the mask predictor), where converting the input would

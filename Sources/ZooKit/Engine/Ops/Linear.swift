@@ -1,7 +1,8 @@
+import Foundation
 internal import CZooDNNL
 
 /// A fully connected layer (PyTorch `Linear`, `y = x W^T + b`) as one oneDNN sgemm over all rows,
-/// with optional ReLU.
+/// with optional ReLU; in `ConvolutionPrecision.bfloat16`, one oneDNN bfloat16 inner product.
 ///
 /// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. The weight is
 /// kept transposed, `[in, out]`: oneDNN's sgemm runs the box head's 1000 x 12544 x 1024 product
@@ -15,9 +16,18 @@ public final class Linear {
     public let name: String
     public let inFeatures: Int
     public let outFeatures: Int
+    /// `.bfloat16` computes in bfloat16 with float32 accumulation and output.
+    public let precision: ConvolutionPrecision
+
+    /// bfloat16 plans by row count, and the weights and bias in the layout they read.
+    private var bfloat16Plans: [Int: DNNLInnerProductPlan] = [:]
+    private var bfloat16Weights: (desc: dnnl_memory_desc_t, memory: DNNLMemory)?
+    private var bfloat16Bias: DNNLMemory?
+    private let lock = NSLock()
 
     /// A linear layer with the given parameters (`weight` is `[out, in]`).
-    public init(weight: Tensor, bias: Tensor?, relu: Bool = false, name: String = "Linear") throws {
+    public init(weight: Tensor, bias: Tensor?, relu: Bool = false, precision: ConvolutionPrecision = .float32,
+                name: String = "Linear") throws {
         precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
@@ -25,6 +35,7 @@ public final class Linear {
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
         self.relu = relu
+        self.precision = precision
         self.name = name
     }
 
@@ -55,10 +66,54 @@ public final class Linear {
     }
 
     /// Loads `prefix.weight` (`[out, in]`, `out = -1` takes the file's) and `prefix.bias`.
-    public convenience init(_ weights: StateDict, _ prefix: String, in inFeatures: Int, out outFeatures: Int, relu: Bool = false) throws {
+    public convenience init(_ weights: StateDict, _ prefix: String, in inFeatures: Int, out outFeatures: Int, relu: Bool = false,
+                            precision: ConvolutionPrecision = .float32) throws {
         let w = try weights.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
         let b = try weights.tensor(prefix + ".bias", shape: [w.shape[0]])
-        try self.init(weight: w, bias: b, relu: relu, name: prefix)
+        try self.init(weight: w, bias: b, relu: relu, precision: precision, name: prefix)
+    }
+
+    /// The bfloat16 plan for `rows` rows, with the weights (converted once) and bias it reads.
+    func bfloat16Plan(rows: Int, ctx: DNNLContext, context: String) throws -> (DNNLInnerProductPlan, DNNLMemory, DNNLMemory) {
+        lock.lock()
+        defer { lock.unlock() }
+        let plan: DNNLInnerProductPlan
+        if let p = bfloat16Plans[rows] {
+            plan = p
+        } else {
+            plan = try PrimitiveSetupClock.shared.measure {
+                try DNNLInnerProductPlan(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, relu: relu, ctx: ctx,
+                                         context: context)
+            }
+            // Proposal counts vary per image: keep the cache bounded.
+            if bfloat16Plans.count >= 8 { bfloat16Plans.removeAll() }
+            bfloat16Plans[rows] = plan
+        }
+        let weights: DNNLMemory
+        if let w = bfloat16Weights, DNNL.equal(w.desc, plan.weightsDesc) {
+            weights = w.memory
+        } else {
+            weights = try DNNLMemory(plan.weightsDesc, ctx, pointer: nil, context: context)
+            try weightTransposed.withUnsafeBufferPointer { wt in
+                guard let base = wt.baseAddress else { return }
+                // `weightTransposed` is `[in, out]`: the `[out, in]` weights in layout `ba`.
+                let user = try DNNLMemory(DNNL.desc([outFeatures, inFeatures], dnnl_ba, context: context), ctx,
+                                          pointer: UnsafeMutableRawPointer(mutating: base), context: context)
+                try DNNL.reorder(user, weights, ctx, context: context + " (weights to bf16)")
+            }
+            bfloat16Weights = (plan.weightsDesc, weights)
+        }
+        let bias: DNNLMemory
+        if let b = bfloat16Bias {
+            bias = b
+        } else {
+            bias = try DNNLMemory(DNNL.desc([outFeatures], dnnl_a, context: context), ctx, pointer: nil, context: context)
+            self.bias.withUnsafeBytes { b in
+                if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
+            }
+            bfloat16Bias = bias
+        }
+        return (plan, weights, bias)
     }
 
     /// Applies the layer to every row of `input` (`[R, ...]` with `in` values per row).
@@ -67,6 +122,7 @@ public final class Linear {
         guard input.rank >= 1, rows * inFeatures == input.count else {
             throw EngineError.inputShape(layer: name, expected: "[R, \(inFeatures)] (flattened)", actual: input.shape)
         }
+        if precision == .bfloat16 && inFeatures > 0 { return try forwardBFloat16(input) }
         let n = outFeatures, k = inFeatures
         // Start from the bias in every row, then C = 1 * A * W^T + 1 * C.
         var out = [Float](repeating: 0, count: rows * n)
