@@ -71,7 +71,7 @@ enum EngineBenchmark {
         print("(load average after: \(loadAverage()))")
         print("")
         print("Bound: the time if every Winograd-able convolution ran at the Winograd ceiling, every other FLOP at the direct one, and nothing else took time.")
-        print("Start-up: loading the weights from a safetensors file in the page cache (as a second zoo run does), building the model, plus creating its primitives and preparing their weights (reorders, Winograd transforms or cache reads) during the first image. The first image's extra time over the median also includes first touches of activation and scratch memory.")
+        print("Start-up: loading the weights from a safetensors file in the page cache (as a second zoo run does), building the model, plus creating its primitives and preparing their weights (reorders, Winograd transforms or cache reads) during the first image; cold in this process with an empty Winograd cache, cached in a new process (engine-startup) once the cache holds the model's files. The first image's extra time over the median also includes first touches of activation and scratch memory.")
         print("")
         print("First image per stage:")
         print("")
@@ -158,12 +158,67 @@ enum EngineBenchmark {
         return Image8(width: w, height: h, channelOrder: .bgr, pixels: pixels)
     }
 
-    /// Runs one model: start-up, the first image, then the timed runs.
-    static func benchModel(_ model: String, _ o: Options) throws -> ModelResult {
+    /// The index entry's inference settings for `model`, with score threshold 0.
+    static func benchConfig(_ model: String) throws -> RCNNConfig {
         guard let id = zooIDs[model] else { throw BenchError("unknown model \(model)") }
         let entry = try ZooIndex.load().lookup(id)
         var config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)))
         config.model.roiHeads.scoreThreshTest = 0
+        return config
+    }
+
+    /// Loads `weightsFile` as `zoo run` does and builds the model: the model and the seconds of each step.
+    static func buildModel(_ config: RCNNConfig, _ weightsFile: URL, _ o: Options) throws
+        -> (net: GeneralizedRCNN, load: Double, build: Double) {
+        let start = Date()
+        let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
+        let loaded = Date()
+        let net = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: o.algorithm, precision: o.precision)
+        return (net, loaded.timeIntervalSince(start), Date().timeIntervalSince(loaded))
+    }
+
+    /// `zoo-bench engine-startup MODEL WEIGHTS CACHE-DIR ALGORITHM PRECISION`, run by `engine` as a
+    /// child process: the start-up of a second `zoo run` of a model whose Winograd weights are in
+    /// `CACHE-DIR`, in a fresh process. Prints `startup LOAD BUILD PRIMITIVES FIRST-IMAGE` seconds.
+    static func startupChild(_ arguments: [String]) throws {
+        guard arguments.count == 5, let precision = ConvolutionPrecision(rawValue: arguments[4]) else {
+            throw BenchError("engine-startup takes MODEL WEIGHTS CACHE-DIR winograd|direct f32|bf16")
+        }
+        var o = Options()
+        o.algorithm = arguments[3] == "direct" ? .direct : .winograd
+        o.precision = precision
+        let config = try benchConfig(arguments[0])
+        WinogradWeightCache.shared = WinogradWeightCache(directory: URL(fileURLWithPath: arguments[2]))
+        PrimitiveSetupClock.shared.reset()
+        let (net, load, build) = try buildModel(config, URL(fileURLWithPath: arguments[1]), o)
+        let start = Date()
+        _ = try net.predict(syntheticImage())
+        let first = Date().timeIntervalSince(start)
+        print("startup \(load) \(build) \(PrimitiveSetupClock.shared.seconds) \(first)")
+    }
+
+    /// Runs `startupChild` in a new process of this executable.
+    static func startupInChild(_ model: String, weights: URL, cache: URL, _ o: Options) throws
+        -> (load: Double, build: Double, setup: Double, first: Double) {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["engine-startup", model, weights.path, cache.path, o.algorithm == .direct ? "direct" : "winograd",
+                           o.precision.rawValue]
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        try child.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        let fields = output.split(whereSeparator: \.isWhitespace).drop { $0 != "startup" }.dropFirst().compactMap { Double($0) }
+        guard child.terminationStatus == 0, fields.count == 4 else {
+            throw BenchError("engine-startup for \(model) failed (status \(child.terminationStatus)): \(output)")
+        }
+        return (fields[0], fields[1], fields[2], fields[3])
+    }
+
+    /// Runs one model: start-up, the first image, then the timed runs.
+    static func benchModel(_ model: String, _ o: Options) throws -> ModelResult {
+        let config = try benchConfig(model)
         let image = syntheticImage()
         // The generated weights are written once as a safetensors file (not timed); each model is
         // then loaded from it and built as `zoo run` does (`Checkpoint.loadWeights`, then the
@@ -178,13 +233,6 @@ enum EngineBenchmark {
             try SafetensorsWriter.write(g.tensors.sorted { $0.key < $1.key }.map { ($0.key, CheckpointArray($0.value)) },
                                         metadata: [:], to: weightsFile)
         }
-        func buildModel() throws -> (net: GeneralizedRCNN, load: Double, build: Double) {
-            let start = Date()
-            let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
-            let loaded = Date()
-            let net = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: o.algorithm, precision: o.precision)
-            return (net, loaded.timeIntervalSince(start), Date().timeIntervalSince(loaded))
-        }
 
         // Start-up: building the model (FrozenBN folding, weight checks); generating the random
         // weights is not counted. The first run's extra time over the median is primitive creation
@@ -198,7 +246,7 @@ enum EngineBenchmark {
         EngineMemory.releaseCaches()
         resetPeakRSS()
         PrimitiveSetupClock.shared.reset()
-        let (net, load, build) = try buildModel()
+        let (net, load, build) = try buildModel(config, weightsFile, o)
 
         var stages: [[Double]] = Array(repeating: [], count: 7)
         var totals: [Double] = []
@@ -243,14 +291,11 @@ enum EngineBenchmark {
             }
         }
         // The cold model's Winograd files are put in place in the background; the cached
-        // measurement maps them from disk, as a second `zoo run` would.
+        // measurement is a new process that maps them from disk, as a second `zoo run` does.
+        // (Measured in this process it was slower and erratic: the first allocations after the
+        // runs fault pages that this VM's free page reporting had handed back to the host.)
         WinogradWeightCache.shared?.waitForPendingWrites()
-        let (second, load2, build2) = try buildModel()
-        PrimitiveSetupClock.shared.reset()
-        let t2 = Date()
-        _ = try second.predict(image)
-        let firstCached = Date().timeIntervalSince(t2)
-        let setupCached = PrimitiveSetupClock.shared.seconds
+        let (load2, build2, setupCached, firstCached) = try startupInChild(model, weights: weightsFile, cache: cacheDir, o)
         let proposals = last?.numProposals ?? 0, detections = last?.detections.count ?? 0
         let flops = Flops.model(net, image: [1, 3, last?.paddedHeight ?? 800, last?.paddedWidth ?? 1088],
                                 proposals: proposals, detections: detections)

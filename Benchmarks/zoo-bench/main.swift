@@ -10,6 +10,7 @@ do {
     case "fetch": try FetchBenchmark.run(rest)
     case "convert": try ConvertBenchmark.run(rest)
     case "engine": try EngineBenchmark.run(rest)
+    case "engine-startup": try EngineBenchmark.startupChild(rest)
     default:
         print("usage: zoo-bench fetch|convert|engine [options]")
         exit(which == "help" || which == "--help" ? 0 : 2)
