@@ -124,7 +124,7 @@ struct RunCommand: ParsableCommand {
             let record = PredictionRecord(
                 prediction: prediction, config: loaded.network.config, model: loaded.name,
                 weights: loaded.weightsFile.lastPathComponent, configName: loaded.configName, image: input.path,
-                classNames: loaded.classNames)
+                classNames: loaded.classNames, precision: loaded.network.precision)
             var pictureNote = ""
             if let outputDir {
                 let rgb = image.converted(to: .rgb)

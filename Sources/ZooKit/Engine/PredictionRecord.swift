@@ -15,6 +15,9 @@ public struct PredictionRecord: Encodable, Sendable {
     public var instances: [Instance]
     /// Seconds per stage, then the whole image.
     public var seconds: [String: Double]
+    /// `"bf16"` when the model ran in `ConvolutionPrecision.bfloat16`; absent for float32, the
+    /// goldens' precision.
+    public var precision: String?
 
     /// The network input, as detectron2's `DefaultPredictor` made it.
     public struct Preprocess: Encodable, Sendable {
@@ -75,13 +78,14 @@ public struct PredictionRecord: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case model, weights, config, image, imageWidth = "image_width", imageHeight = "image_height"
-        case preprocess, thresholds, numProposals = "num_proposals", instances, seconds
+        case preprocess, thresholds, numProposals = "num_proposals", instances, seconds, precision
     }
 
     /// The record of `prediction`, made by a model with `config` on `image` (named as the user gave it).
     public init(prediction: Prediction, config: RCNNConfig, model: String, weights: String, configName: String?,
-                image: String, classNames: [String]) {
+                image: String, classNames: [String], precision: ConvolutionPrecision = .float32) {
         self.model = model
+        self.precision = precision == .float32 ? nil : precision.rawValue
         self.weights = weights
         self.config = configName
         self.image = image

@@ -38,8 +38,9 @@ import Testing
         let prediction = try net.predict(try GoldenPipelineTests.image(image))
         let record = PredictionRecord(prediction: prediction, config: net.config, model: model, weights: model + ".pkl",
                                       configName: model, image: image,
-                                      classNames: GoldenPipelineTests.classNames[model] ?? [])
+                                      classNames: GoldenPipelineTests.classNames[model] ?? [], precision: net.precision)
         let candidate = try JSONSerialization.jsonObject(with: try record.jsonLine()) as? [String: Any] ?? [:]
+        #expect(candidate["precision"] as? String == "bf16")
         let stem = (image as NSString).deletingPathExtension
         let goldenURL = TestSupport.fixtures.appendingPathComponent("golden/\(model)__\(stem).json")
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any] ?? [:]

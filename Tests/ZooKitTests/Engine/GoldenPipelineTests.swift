@@ -45,6 +45,7 @@ import Testing
         let record = PredictionRecord(prediction: prediction, config: net.config, model: model, weights: weights,
                                       configName: config, image: image, classNames: classNames[model] ?? [])
         let candidate = try JSONSerialization.jsonObject(with: try record.jsonLine()) as? [String: Any] ?? [:]
+        #expect(candidate["precision"] == nil, "float32 records keep the goldens' schema")
         let stem = (image as NSString).deletingPathExtension
         let goldenURL = TestSupport.fixtures.appendingPathComponent("golden/\(model)__\(stem).json")
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any] ?? [:]
