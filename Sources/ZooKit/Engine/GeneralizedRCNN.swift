@@ -146,6 +146,15 @@ public final class GeneralizedRCNN {
         var times = StageTimes()
         var clock = StageClock()
         let m = config.model
+        // Pillow refuses a 0-pixel resize too; a small MAX_SIZE_TEST and a long, thin image give one.
+        let resize = ResizeShortestEdge(shortEdgeLength: config.input.minSizeTest, maxSize: config.input.maxSizeTest)
+        let target = resize.outputShape(for: image)
+        guard target.height > 0, target.width > 0 else {
+            throw EngineError.inputShape(
+                layer: "ResizeShortestEdge (INPUT.MIN_SIZE_TEST \(resize.shortEdgeLength), MAX_SIZE_TEST \(resize.maxSize))",
+                expected: "an image that resizes to at least 1x1 pixel; raise INPUT.MAX_SIZE_TEST",
+                actual: [image.height, image.width])
+        }
         let input = preprocess(image: image, minSize: config.input.minSizeTest, maxSize: config.input.maxSizeTest,
                                pixelMean: m.pixelMean.map(Float.init), pixelStd: m.pixelStd.map(Float.init),
                                sizeDivisibility: backbone.sizeDivisibility)
@@ -308,13 +317,22 @@ public final class GeneralizedRCNN {
         for (key, value, supported) in checks where !supported.contains(value) {
             throw EngineError.unsupported(key: key, value: value.isEmpty ? "\"\"" : value, supported: supported)
         }
+        let poolers = ["ROIAlign", "ROIAlignV2"]
         if m.maskOn, m.roiMaskHead.name != "MaskRCNNConvUpsampleHead" {
             throw EngineError.unsupported(key: "MODEL.ROI_MASK_HEAD.NAME", value: m.roiMaskHead.name,
                                           supported: ["MaskRCNNConvUpsampleHead"])
         }
+        if m.maskOn, !poolers.contains(m.roiMaskHead.poolerType) {
+            throw EngineError.unsupported(key: "MODEL.ROI_MASK_HEAD.POOLER_TYPE", value: m.roiMaskHead.poolerType,
+                                          supported: poolers)
+        }
         if m.keypointOn, m.roiKeypointHead.name != "KRCNNConvDeconvUpsampleHead" {
             throw EngineError.unsupported(key: "MODEL.ROI_KEYPOINT_HEAD.NAME", value: m.roiKeypointHead.name,
                                           supported: ["KRCNNConvDeconvUpsampleHead"])
+        }
+        if m.keypointOn, !poolers.contains(m.roiKeypointHead.poolerType) {
+            throw EngineError.unsupported(key: "MODEL.ROI_KEYPOINT_HEAD.POOLER_TYPE", value: m.roiKeypointHead.poolerType,
+                                          supported: poolers)
         }
         if config.input.format != "BGR" && config.input.format != "RGB" {
             throw EngineError.unsupported(key: "INPUT.FORMAT", value: config.input.format, supported: ["BGR", "RGB"])

@@ -65,4 +65,41 @@ import Testing
             #expect(throws: Never.self, "\(entry.id) \(entry.config)") { try GeneralizedRCNN.checkSupported(config) }
         }
     }
+
+    /// A long, thin image and a tiny MAX_SIZE_TEST resize to 0 pixels: one error, as Pillow gives
+    /// detectron2, not a crash or an empty result.
+    @Test func anImageThatResizesToNothingIsAnError() throws {
+        let dir = TestSupport.fixtures.appendingPathComponent("models")
+        var config = try RCNNConfig.load(contentsOf: dir.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.yaml"))
+        config.input.maxSizeTest = 1
+        let weights = try Checkpoint.loadWeights(from: dir.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl"))
+        let net = try GeneralizedRCNN(config: config, weights: weights.tensors, algorithm: .direct)
+        let image = try GoldenPipelineTests.image("img6_wide_960x300.jpg")
+        #expect {
+            _ = try net.predict(image)
+        } throws: { error in
+            guard case EngineError.inputShape(let layer, let expected, let actual) = error else { return false }
+            return layer.contains("MAX_SIZE_TEST 1") && expected.contains("raise INPUT.MAX_SIZE_TEST") && actual == [300, 960]
+        }
+    }
+
+    /// The mask and keypoint poolers are ROIAlign(V2) only; anything else was once run as ROIAlign.
+    @Test func otherMaskAndKeypointPoolersAreRefused() throws {
+        var mask = try Self.entryConfig("137781281")
+        mask.model.roiMaskHead.poolerType = "ROIPool"
+        #expect(throws: EngineError.unsupported(key: "MODEL.ROI_MASK_HEAD.POOLER_TYPE", value: "ROIPool",
+                                                supported: ["ROIAlign", "ROIAlignV2"])) {
+            try GeneralizedRCNN.checkSupported(mask)
+        }
+        var keypoint = try Self.entryConfig("137781195")
+        keypoint.model.roiKeypointHead.poolerType = "ROIAlignRotated"
+        #expect(throws: EngineError.unsupported(key: "MODEL.ROI_KEYPOINT_HEAD.POOLER_TYPE", value: "ROIAlignRotated",
+                                                supported: ["ROIAlign", "ROIAlignV2"])) {
+            try GeneralizedRCNN.checkSupported(keypoint)
+        }
+        // A head that is off is not checked: Faster R-CNN's unused mask settings do not matter.
+        var faster = try Self.entryConfig("137781054")
+        faster.model.roiMaskHead.poolerType = "ROIPool"
+        #expect(throws: Never.self) { try GeneralizedRCNN.checkSupported(faster) }
+    }
 }
