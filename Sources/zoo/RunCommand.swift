@@ -30,8 +30,9 @@ struct RunCommand: ParsableCommand {
                                valueName: "name"))
     var dataset: String?
 
-    @Option(help: ArgumentHelp("Score threshold (MODEL.ROI_HEADS.SCORE_THRESH_TEST); default: the config's.",
-                               valueName: "t"))
+    // `.unconditional`: `--threshold -1` is then out of range rather than "missing value".
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Score threshold (MODEL.ROI_HEADS.SCORE_THRESH_TEST); default: the config's.", valueName: "t"))
     var threshold: Double?
 
     @Option(help: ArgumentHelp("Write results as JSON Lines to this file.", valueName: "file"))
@@ -40,7 +41,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write a picture of each result (PNG) into this folder.", valueName: "dir"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Detections drawn in pictures need at least this score.", valueName: "t"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Detections drawn in pictures need at least this score.", valueName: "t"))
     var pictureThreshold: Double = 0.5
 
     @Option(help: ArgumentHelp("""

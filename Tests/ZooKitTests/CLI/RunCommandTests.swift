@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZooKit
 
 /// `zoo run` as a user runs it: a zoo id fetched through a mirror into the cache, converted to
 /// safetensors on first use, run, and its JSON equal to detectron2's golden output.
@@ -80,6 +81,34 @@ import Testing
                                         Self.images.appendingPathComponent("img5_tiny_64x48.png").path])
         #expect(r.status != 0)
         #expect(r.stderr.contains("--config"), "\(r.stderr)")
+    }
+
+    @Test func precisionBF16RunsOrIsOneClearError() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let json = work.appendingPathComponent("out.jsonl")
+        let r = try TestSupport.runZoo(["run", "tiny-mask", Self.images.appendingPathComponent("img3_640x427.png").path,
+                                        "--config", Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.yaml").path,
+                                        "--precision", "bf16", "--json", json.path], environment: environment)
+        if ConvolutionPrecision.bfloat16.isAvailable {
+            #expect(r.status == 0, "\(r.stderr)")
+            let record = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any] ?? [:]
+            #expect(record["precision"] as? String == "bf16")
+            #expect((record["instances"] as? [Any])?.count ?? 0 > 10)
+        } else {
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("AVX512-BF16") && r.stderr.contains("f32"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: json.path))
+        }
+    }
+
+    @Test func negativeThresholdIsOutOfRangeNotAMissingValue() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let image = Self.images.appendingPathComponent("img5_tiny_64x48.png").path
+        for option in ["--threshold", "--picture-threshold"] {
+            let r = try TestSupport.runZoo(["run", "tiny-mask", image, option, "-1"], environment: environment)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("\(option) must be within 0...1"), "\(r.stderr)")
+        }
     }
 
     @Test func badWinogradCacheLimitIsAClearError() throws {
