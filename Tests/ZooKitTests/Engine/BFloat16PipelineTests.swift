@@ -8,25 +8,10 @@ import Testing
 @Suite struct BFloat16PipelineTests {
     static let available = ConvolutionPrecision.bfloat16.isAvailable
 
-    static let cache = ModelCache()
-    final class ModelCache: @unchecked Sendable {
-        private var models: [String: GeneralizedRCNN] = [:]
-        private let lock = NSLock()
-        func model(_ name: String) throws -> GeneralizedRCNN {
-            lock.lock()
-            defer { lock.unlock() }
-            if let m = models[name] { return m }
-            let m = try BFloat16PipelineTests.build(name, precision: .bfloat16)
-            models[name] = m
-            return m
-        }
-    }
+    static let cache = FixtureModelCache { try FixtureModelCache.build($0, algorithm: .winograd, precision: .bfloat16) }
 
     static func build(_ name: String, precision: ConvolutionPrecision) throws -> GeneralizedRCNN {
-        let dir = TestSupport.fixtures.appendingPathComponent("models")
-        let cfg = try RCNNConfig.load(contentsOf: dir.appendingPathComponent(name + ".yaml"))
-        let w = try Checkpoint.loadWeights(from: dir.appendingPathComponent(name + ".pkl"))
-        return try GeneralizedRCNN(config: cfg, weights: w.tensors, algorithm: .winograd, precision: precision)
+        try FixtureModelCache.build(name, algorithm: .winograd, precision: precision)
     }
 
     static let cases: [(String, String)] = ["tiny_faster_rcnn_R_50_FPN", "tiny_mask_rcnn_R_50_FPN", "tiny_keypoint_rcnn_R_50_FPN"]

@@ -5,22 +5,7 @@ import Testing
 /// The whole engine with Winograd 3x3 convolutions (`zoo run --winograd`, the benchmark's default)
 /// against the same goldens and tolerances as `GoldenPipelineTests`.
 @Suite struct WinogradPipelineTests {
-    static let cache = ModelCache()
-    final class ModelCache: @unchecked Sendable {
-        private var models: [String: GeneralizedRCNN] = [:]
-        private let lock = NSLock()
-        func model(_ name: String) throws -> GeneralizedRCNN {
-            lock.lock()
-            defer { lock.unlock() }
-            if let m = models[name] { return m }
-            let dir = TestSupport.fixtures.appendingPathComponent("models")
-            let cfg = try RCNNConfig.load(contentsOf: dir.appendingPathComponent(name + ".yaml"))
-            let w = try Checkpoint.loadWeights(from: dir.appendingPathComponent(name + ".pkl"))
-            let m = try GeneralizedRCNN(config: cfg, weights: w.tensors, algorithm: .winograd)
-            models[name] = m
-            return m
-        }
-    }
+    static let cache = FixtureModelCache { try FixtureModelCache.build($0, algorithm: .winograd) }
 
     static let cases: [(String, String)] = ["tiny_faster_rcnn_R_50_FPN", "tiny_mask_rcnn_R_50_FPN", "tiny_keypoint_rcnn_R_50_FPN"]
         .flatMap { model in GoldenPipelineTests.images.map { (model, $0) } }

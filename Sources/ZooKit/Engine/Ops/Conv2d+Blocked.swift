@@ -41,10 +41,7 @@ final class DNNLBlockedConvPlan {
         let attr = try DNNL.attr(sum: conv.addsResidual, relu: conv.relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
 
-        var pdHandle: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, &opDesc, attr, ctx.engine, nil), "dnnl_primitive_desc_create", context)
-        guard let pdHandle else { throw EngineError.dnnl(call: "dnnl_primitive_desc_create", status: -1, context: context) }
-        let pd = DNNLPrimitiveDesc(pdHandle)
+        let pd = try DNNL.primitiveDesc(&opDesc, attr: attr, ctx: ctx, context: context)
         implementation = pd.implementation
         guard let wMD = pd.memoryDesc(dnnl_query_weights_md), let dstMD = pd.memoryDesc(dnnl_query_dst_md) else {
             throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)

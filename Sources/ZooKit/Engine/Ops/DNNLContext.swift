@@ -219,6 +219,16 @@ enum DNNL {
         return attr
     }
 
+    /// The primitive descriptor oneDNN picks for the operation descriptor `opDesc` with `attr`
+    /// (fails with call `dnnl_primitive_desc_create` when it has no implementation).
+    static func primitiveDesc(_ opDesc: UnsafeRawPointer, attr: dnnl_primitive_attr_t, ctx: DNNLContext,
+                              context: @autoclosure () -> String) throws -> DNNLPrimitiveDesc {
+        var handle: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&handle, opDesc, attr, ctx.engine, nil), "dnnl_primitive_desc_create", context())
+        guard let handle else { throw EngineError.dnnl(call: "dnnl_primitive_desc_create", status: -1, context: context()) }
+        return DNNLPrimitiveDesc(handle)
+    }
+
     static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
         var a = a, b = b
         return dnnl_memory_desc_equal(&a, &b) != 0

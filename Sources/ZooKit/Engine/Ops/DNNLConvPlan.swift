@@ -43,11 +43,7 @@ final class DNNLConvPlan {
         let attr = try DNNL.attr(sum: sum, relu: relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
 
-        var pdHandle: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, UnsafeRawPointer(opDescPointer), attr, ctx.engine, nil),
-                      "dnnl_primitive_desc_create", context)
-        guard let pdHandle else { throw EngineError.dnnl(call: "dnnl_primitive_desc_create", status: -1, context: context) }
-        let pd = DNNLPrimitiveDesc(pdHandle)
+        let pd = try DNNL.primitiveDesc(UnsafeRawPointer(opDescPointer), attr: attr, ctx: ctx, context: context)
         implementation = pd.implementation
         primitive = try DNNLPrimitive(pd, context: context)
 

@@ -21,10 +21,7 @@ final class DNNLInnerProductPlan {
                       "dnnl_inner_product_forward_desc_init", context)
         let attr = try DNNL.attr(relu: relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
-        var pdHandle: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pdHandle, &opDesc, attr, ctx.engine, nil), "dnnl_primitive_desc_create", context)
-        guard let pdHandle else { throw EngineError.dnnl(call: "dnnl_primitive_desc_create", status: -1, context: context) }
-        let pd = DNNLPrimitiveDesc(pdHandle)
+        let pd = try DNNL.primitiveDesc(&opDesc, attr: attr, ctx: ctx, context: context)
         implementation = pd.implementation
         guard let wMD = pd.memoryDesc(dnnl_query_weights_md) else {
             throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
