@@ -51,9 +51,10 @@ struct RunCommand: ParsableCommand {
     var convolution: ConvolutionAlgorithm = .winograd
 
     @Option(help: ArgumentHelp("""
-        The convolutions' number format: f32, or bf16 (opt-in, needs AVX512-BF16): the convolutions \
-        Winograd does not run compute in bfloat16, about twice as fast, with answers further from \
-        detectron2's (see the README's performance section).
+        The number format: f32, or bf16 (opt-in, needs AVX512-BF16): the convolutions Winograd does \
+        not run and the box head's fully connected layers compute in bfloat16, those layers about \
+        twice as fast (whole models 1.1-1.4x), with answers further from detectron2's (see the \
+        README's performance section).
         """, valueName: "f32|bf16"))
     var precision: ConvolutionPrecision = .float32
 

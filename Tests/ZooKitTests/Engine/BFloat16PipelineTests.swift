@@ -17,9 +17,29 @@ import Testing
     static let cases: [(String, String)] = ["tiny_faster_rcnn_R_50_FPN", "tiny_mask_rcnn_R_50_FPN", "tiny_keypoint_rcnn_R_50_FPN"]
         .flatMap { model in GoldenPipelineTests.images.map { (model, $0) } }
 
+    /// With `--convolution direct` every convolution but the stem and the few-channel predictors
+    /// computes in bfloat16, and the heads' towers pass bfloat16 from conv to conv.
+    static let directCache = FixtureModelCache { try FixtureModelCache.build($0, algorithm: .direct, precision: .bfloat16) }
+
     @Test(.enabled(if: available, "this CPU has no AVX512-BF16"), arguments: cases)
     func bfloat16StaysWithinItsTolerances(model: String, image: String) throws {
-        let net = try Self.cache.model(model)
+        try Self.check(try Self.cache.model(model), model: model, image: image)
+    }
+
+    @Test(.enabled(if: available, "this CPU has no AVX512-BF16"),
+          arguments: ["tiny_faster_rcnn_R_50_FPN", "tiny_mask_rcnn_R_50_FPN", "tiny_keypoint_rcnn_R_50_FPN"])
+    func everyConvolutionInBFloat16StaysWithinItsTolerances(model: String) throws {
+        let net = try Self.directCache.model(model)
+        let tower = net.keypointHead?.convs ?? net.maskHead?.convs ?? []
+        #expect(net.rpnHead.conv.computesInBFloat16 && tower.allSatisfy(\.computesInBFloat16))
+        #expect(tower.dropLast().allSatisfy(\.bfloat16Output) && tower.last?.bfloat16Output != true)
+        for image in GoldenPipelineTests.images {
+            try Self.check(net, model: model, image: image, tolerances: .bfloat16EveryConvolution)
+        }
+    }
+
+    static func check(_ net: GeneralizedRCNN, model: String, image: String,
+                      tolerances: GoldenComparator.Tolerances = .bfloat16) throws {
         let prediction = try net.predict(try GoldenPipelineTests.image(image))
         let record = PredictionRecord(prediction: prediction, config: net.config, model: model, weights: model + ".pkl",
                                       configName: model, image: image,
@@ -30,8 +50,8 @@ import Testing
         let goldenURL = TestSupport.fixtures.appendingPathComponent("golden/\(model)__\(stem).json")
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any] ?? [:]
         let (problems, deviations) = try GoldenComparator.compareMeasuring(golden: golden, candidate: candidate,
-                                                                           tolerances: .bfloat16)
-        print("bf16 \(model) \(image): \(deviations)")
+                                                                           tolerances: tolerances)
+        print("bf16 \(model) \(image) (\(net.rpnHead.conv.algorithm)): \(deviations)")
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
@@ -64,6 +84,16 @@ import Testing
                           abs(a.box.x1 - b.box.x1), abs(a.box.y1 - b.box.y1))
         }
         #expect(largest > 1e-4 && largest < 1, "largest difference \(largest)")
+    }
+
+    /// On every CPU: the refusal's wording for one without AVX512-BF16 (oneDNN's avx512_core,
+    /// 0x27), none with it (avx512_core_bf16, 0xe7), and never for float32.
+    @Test func theRefusalNamesTheCPUsInstructionSet() {
+        let refusal = ConvolutionPrecision.bfloat16.problem(onISA: 0x27)
+        #expect(refusal == .precisionUnavailable(precision: "bf16", cpu: "avx512_core"))
+        #expect("\(refusal.map(String.init(describing:)) ?? "")".contains("AVX512-BF16"))
+        #expect(ConvolutionPrecision.bfloat16.problem(onISA: 0xe7) == nil)
+        #expect(ConvolutionPrecision.float32.problem(onISA: 0x7) == nil)
     }
 
     @Test(.enabled(if: !available, "this CPU has AVX512-BF16"))

@@ -28,6 +28,17 @@ enum GoldenComparator {
                                          maskIoU: 0.85, maskXorSmall: 40, keypointExact: 0.05,
                                          keypointExactFraction: 0.3, keypointSteps: 12, keypointScoreAbs: 0.5,
                                          keypointScoreRel: 0.1)
+        /// `--convolution direct --precision bf16`: every convolution but the stem and the
+        /// few-channel predictors in bfloat16. Measured: matched scores move by up to 0.094, and
+        /// instances scoring under about 0.55 can move past IoU 0.75 or vanish, so only those above
+        /// threshold + 0.5 must be matched; as few as 2 of 8 keypoints stay within 0.05 px.
+        static let bfloat16EveryConvolution: Tolerances = {
+            var t = Tolerances.bfloat16
+            t.scoreMargin = 0.5
+            t.score = 0.15
+            t.keypointExactFraction = 0.15
+            return t
+        }()
     }
 
     /// The largest differences found (for reports), over the matched instances.

@@ -30,9 +30,10 @@ public final class Conv2d {
     public let algorithm: ConvolutionAlgorithm
     /// The precision asked for; `computesInBFloat16` says whether this layer uses bfloat16.
     public let precision: ConvolutionPrecision
-    /// Whether a layer computing in bfloat16 leaves its blocked output in bfloat16 (set by the
-    /// module owning it where only bfloat16 convolutions read the output); else outputs are float32.
-    public var bfloat16Output = false
+    /// Whether a layer computing in bfloat16 leaves its blocked output in bfloat16 (set once, by
+    /// the module owning it, where only bfloat16 convolutions read the output, before the first
+    /// `forward`: plans keep the type they were made with); else outputs are float32.
+    public internal(set) var bfloat16Output = false
     /// Whether this layer computes in bfloat16: asked for, and not one that runs with Winograd
     /// (3x3, stride 1, ungrouped, `.winograd`), which is faster in float32.
     public var computesInBFloat16: Bool {
@@ -141,7 +142,8 @@ public final class Conv2d {
     /// The plan for an input held in oneDNN memory (keyed by shape, whether it is `nChw16c`, and
     /// its data type).
     func blockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
-        let key = input.shape + [input.isBlocked ? 1 : 0, Int(input.dataType.rawValue)]
+        let blocked = DNNLTensor.isBlocked(input.desc, shape: input.shape, type: input.dataType)
+        let key = input.shape + [blocked ? 1 : 0, Int(input.dataType.rawValue)]
         lock.lock()
         defer { lock.unlock() }
         if let p = blockedPlans[key] { return p }

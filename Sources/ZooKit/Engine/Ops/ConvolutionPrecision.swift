@@ -4,13 +4,18 @@ internal import CZooDNNL
 ///
 /// `bfloat16` is opt-in (`zoo run --precision bf16`): convolutions and the box head's fully
 /// connected layers read bfloat16 activations and weights and accumulate in float32 (oneDNN's
-/// `avx512_core_bf16` kernels), about twice as fast as float32 direct convolution and sgemm.
+/// `avx512_core_bf16` kernels); those layers run about twice as fast as in float32 direct
+/// convolution and sgemm, whole models 1.1-1.4x (README, performance section).
 /// Convolutions that run with Winograd stay float32, since oneDNN 2.6
 /// has no bfloat16 Winograd and its float32 one is faster than bfloat16 direct convolution on
 /// AVX512-BF16 CPUs; so do the stem (whose input is the image) and layers with few output
 /// channels (the RPN's logits and deltas, the mask predictor), where converting the input would
 /// cost more than it saves. Answers move further from detectron2's than float noise: see the
 /// README's performance section for how far on the fixtures.
+///
+/// `GeneralizedRCNN` and `ModelLoader` refuse bfloat16 on a CPU without AVX512-BF16
+/// (`checkAvailable`); layers built directly (`Conv2d`, `Linear`, the heads) do not check, and
+/// there oneDNN emulates bfloat16, slowly.
 public enum ConvolutionPrecision: String, Sendable, CaseIterable {
     /// float32 throughout (the default).
     case float32 = "f32"
@@ -28,11 +33,15 @@ public enum ConvolutionPrecision: String, Sendable, CaseIterable {
     /// Throws `EngineError.precisionUnavailable` unless oneDNN runs this precision natively on this
     /// CPU (bfloat16 needs AVX512-BF16; without it oneDNN emulates bfloat16, slower than float32).
     public func checkAvailable() throws {
-        guard self == .bfloat16 else { return }
-        let isa = dnnl_get_effective_cpu_isa()
-        guard isa.rawValue & dnnl_cpu_isa_avx512_core_bf16.rawValue == dnnl_cpu_isa_avx512_core_bf16.rawValue else {
-            throw EngineError.precisionUnavailable(precision: rawValue, cpu: Self.name(of: isa))
-        }
+        if let problem = problem(onISA: dnnl_get_effective_cpu_isa().rawValue) { throw problem }
+    }
+
+    /// Why this precision cannot run on a CPU whose best oneDNN instruction set is `isa` (a
+    /// `dnnl_cpu_isa_t` value), or nil.
+    func problem(onISA isa: UInt32) -> EngineError? {
+        let needed = dnnl_cpu_isa_avx512_core_bf16.rawValue
+        guard self == .bfloat16, isa & needed != needed else { return nil }
+        return EngineError.precisionUnavailable(precision: rawValue, cpu: Self.name(of: dnnl_cpu_isa_t(rawValue: isa)))
     }
 
     /// Whether `checkAvailable()` passes.
