@@ -65,6 +65,15 @@ public enum Checkpoint {
     public static func loadWeights(from url: URL) throws -> LoadedWeights {
         let contents = try readArrays(from: url)
         let arrays = contents.arrays
+        // A safetensors file is mapped (`MappedFile`): its large float32 arrays become views of the
+        // mapping instead of copies, so the weights the model only reads stay page-cache pages,
+        // and the pages of those it copies (FrozenBN folds, transposes) are let go with the view.
+        let viewable = contents.format == .safetensors
+        func tensor(_ array: CheckpointArray) throws -> Tensor {
+            if viewable, array.dtype == .float32,
+               let view = Tensor(shape: array.shape, viewing: array.bytes, releasingPages: true) { return view }
+            return try array.floatTensor()
+        }
         // Converted on every core: most of the time is first touches of the new arrays' pages.
         var converted = [Result<Tensor, Error>?](repeating: nil, count: arrays.count)
         converted.withUnsafeMutableBufferPointer { out in
@@ -72,7 +81,7 @@ public enum Checkpoint {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var i = worker
                 while i < arrays.count {
-                    out[i] = Result { try arrays[i].array.floatTensor() }
+                    out[i] = Result { try tensor(arrays[i].array) }
                     i += workers
                 }
             }

@@ -89,6 +89,7 @@ public final class ConvTranspose2d {
         guard out.count > 0, inChannels > 0 else { return Tensor(shape: outShape, scalars: out) }
         var cols = [Float](repeating: 0, count: rows * pixels)
         let (stride, padding) = (self.stride, self.padding)
+        let biasValues = bias.scalars
         try input.withUnsafeBufferPointer { x in
             try weight.withUnsafeBufferPointer { wt in
                 try cols.withUnsafeMutableBufferPointer { c in
@@ -121,7 +122,7 @@ public final class ConvTranspose2d {
                         }
                         let plane = oh * ow
                         for p in 0..<(n * o) {
-                            let b = bias.scalars[p % o]
+                            let b = biasValues[p % o]
                             let dst = yb + p * plane
                             if relu {
                                 for i in 0..<plane { let v = dst[i] + b; dst[i] = v > 0 ? v : 0 }

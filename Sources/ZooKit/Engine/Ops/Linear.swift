@@ -126,7 +126,8 @@ public final class Linear {
         let n = outFeatures, k = inFeatures
         // Start from the bias in every row, then C = 1 * A * W^T + 1 * C.
         var out = [Float](repeating: 0, count: rows * n)
-        for r in 0..<rows { out.replaceSubrange(r * n..<(r + 1) * n, with: bias.scalars) }
+        let b = bias.scalars
+        for r in 0..<rows { out.replaceSubrange(r * n..<(r + 1) * n, with: b) }
         if rows > 0, k > 0 {
             let status = input.withUnsafeBufferPointer { a in
                 weightTransposed.withUnsafeBufferPointer { b in

@@ -63,15 +63,18 @@ public final class StateDict {
         let mean = hasStats ? try tensor(n + "running_mean", shape: [out]) : Tensor(shape: [out], repeating: 0)
         let variance = hasStats ? try tensor(n + "running_var", shape: [out]) : Tensor(shape: [out], repeating: 1)
         let perOut = weight.count / max(out, 1)
+        let g = gamma.scalars, v = variance.scalars, b = beta.scalars, m = mean.scalars
+        var folded = bias.scalars
         weight.scalars.withUnsafeMutableBufferPointer { w in
             guard let base = w.baseAddress else { return }
             for o in 0..<out {
-                let scale = gamma.scalars[o] / (variance.scalars[o] + 1e-5).squareRoot()
+                let scale = g[o] / (v[o] + 1e-5).squareRoot()
                 let row = base + o * perOut
                 for i in 0..<perOut { row[i] *= scale }
-                bias.scalars[o] = beta.scalars[o] + (bias.scalars[o] - mean.scalars[o]) * scale
+                folded[o] = b[o] + (folded[o] - m[o]) * scale
             }
         }
+        bias.scalars = folded
         return (weight, bias)
     }
 }
