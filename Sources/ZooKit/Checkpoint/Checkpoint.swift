@@ -67,12 +67,21 @@ public enum Checkpoint {
         let arrays = contents.arrays
         // A safetensors file is mapped (`MappedFile`): its large float32 arrays become views of the
         // mapping instead of copies, so the weights the model only reads stay page-cache pages,
-        // and the pages of those it copies (FrozenBN folds, transposes) are let go with the view.
+        // and the pages of those it transposes are let go with the view. Convolution weights with
+        // a FrozenBN (`prefix.norm.weight`) are folded in place by the model, so they are copied
+        // here, on every core, rather than one by one while the model is built.
         let viewable = contents.format == .safetensors
-        func tensor(_ array: CheckpointArray) throws -> Tensor {
-            if viewable, array.dtype == .float32,
+        let names = Set(arrays.map(\.name))
+        func folded(_ name: String) -> Bool {
+            name.hasSuffix(".weight") && names.contains(name.dropLast(".weight".count) + ".norm.weight")
+        }
+        func tensor(_ name: String, _ array: CheckpointArray) throws -> Tensor {
+            if viewable, array.dtype == .float32, !folded(name),
                let view = Tensor(shape: array.shape, viewing: array.bytes, releasingPages: true) { return view }
-            return try array.floatTensor()
+            let copy = try array.floatTensor()
+            // The mapping outlives this call (the views keep it): let the copied pages go.
+            if viewable { TensorBytes.releasePages(of: array.bytes) }
+            return copy
         }
         // Converted on every core: most of the time is first touches of the new arrays' pages.
         var converted = [Result<Tensor, Error>?](repeating: nil, count: arrays.count)
@@ -81,7 +90,7 @@ public enum Checkpoint {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var i = worker
                 while i < arrays.count {
-                    out[i] = Result { try tensor(arrays[i].array) }
+                    out[i] = Result { try tensor(arrays[i].name, arrays[i].array) }
                     i += workers
                 }
             }

@@ -143,7 +143,12 @@ final class TensorBytes: @unchecked Sendable {
     /// Lets the pages wholly inside this view go: the file's pages stay in the page cache, and a
     /// later read of the same range (another view of it) maps them again.
     deinit {
-        guard releasesPages else { return }
+        if releasesPages { Self.releasePages(of: bytes) }
+    }
+
+    /// Drops the pages wholly inside `bytes`, which must lie in a read-only file mapping, from the
+    /// process (`MADV_DONTNEED`); a later read maps them again from the page cache.
+    static func releasePages(of bytes: Data) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard page > 0 else { return }
         bytes.withUnsafeBytes { raw in
