@@ -36,6 +36,9 @@ public struct LoadedWeights: Sendable {
 
 /// The arrays of a checkpoint with detectron2 names, in file order, before float conversion.
 public struct CheckpointContents: Sendable {
+    /// Whether the arrays' bytes lie in a read-only mapping of the file (`MappedFile`), which
+    /// tensors may view and whose pages may be dropped (`loadWeights`). Never set for bytes in memory.
+    var isFileMapping = false
     /// detectron2 key and array, in the file's order.
     public var arrays: [(name: String, array: CheckpointArray)]
     /// How the source checkpoint named its tensors (see `LoadedWeights.layout`).
@@ -70,7 +73,7 @@ public enum Checkpoint {
         // and the pages of those it transposes are let go with the view. Convolution weights with
         // a FrozenBN (`prefix.norm.weight`) are folded in place by the model, so they are copied
         // here, on every core, rather than one by one while the model is built.
-        let viewable = contents.format == .safetensors
+        let viewable = contents.isFileMapping
         let names = Set(arrays.map(\.name))
         func folded(_ name: String) -> Bool {
             name.hasSuffix(".weight") && names.contains(name.dropLast(".weight".count) + ".norm.weight")
@@ -110,7 +113,10 @@ public enum Checkpoint {
             let file = try SafetensorsFile(contentsOf: url)
             let layout = file.metadata["source_layout"].flatMap(CheckpointLayout.init(rawValue:)) ?? .detectron2
             let arrays = try file.names.map { ($0, try file.array($0)) }
-            return CheckpointContents(arrays: arrays, layout: layout, format: .safetensors, sourceNames: [:], notes: [], metadata: file.metadata)
+            var contents = CheckpointContents(arrays: arrays, layout: layout, format: .safetensors, sourceNames: [:], notes: [],
+                                              metadata: file.metadata)
+            contents.isFileMapping = true
+            return contents
         case .pickle:
             let document = try PickleReader.read(contentsOf: url)
             return try PickleCheckpoint.contents(of: document, file: url.path)

@@ -25,9 +25,11 @@ import Testing
         #expect(view.isView && loaded["small"]?.isView == false)
         #expect(view == big && loaded["small"] == small)
         #expect(view.count == big.count && view.scalars == big.scalars)
-        // Reads see the file's pages in place.
+        // Reads see the file's pages in place: two loads of one file read different mappings, and
+        // neither is an array of the tensor's own.
         let address = view.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-        #expect(view.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address)
+        let second = try #require(try Checkpoint.loadWeights(from: url).tensors["big"])
+        #expect(second.isView && second.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } != address)
 
         view.withUnsafeMutableBufferPointer { $0[0] += 1 }
         #expect(!view.isView && view.scalars[0] == big.scalars[0] + 1)
@@ -35,6 +37,28 @@ import Testing
         #expect(try Data(contentsOf: url) == before, "the file is never written")
         // Another view of the same values is unaffected.
         #expect(loaded["big"] == big)
+    }
+
+    /// Dropping pages (a copied array's, a view's when it goes) never changes a value: the file's
+    /// pages come back from the page cache when another view or a second load reads them.
+    @Test func releasedPagesReadBackIntact() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededRandom(seed: 7)
+        let a = rng.tensor([64, 64, 3, 3]), b = rng.tensor([64, 64, 3, 3]), c = rng.tensor([256, 300])
+        let gamma = rng.tensor([64])
+        let url = dir.appendingPathComponent("w.safetensors")
+        try SafetensorsWriter.write([("a.weight", CheckpointArray(a)), ("b.weight", CheckpointArray(b)),
+                                     ("b.norm.weight", CheckpointArray(gamma)), ("c.weight", CheckpointArray(c))],
+                                    metadata: [:], to: url)
+        var loaded = try Checkpoint.loadWeights(from: url).tensors
+        // b was copied (a FrozenBN weight) and its pages dropped; a and c are views.
+        #expect(loaded["b.weight"]?.isView == false && loaded["a.weight"]?.isView == true && loaded["c.weight"]?.isView == true)
+        #expect(loaded["a.weight"] == a && loaded["b.weight"] == b && loaded["c.weight"] == c)
+        loaded["c.weight"] = nil  // its view goes, and its pages with it
+        #expect(loaded["a.weight"] == a)
+        let again = try Checkpoint.loadWeights(from: url).tensors
+        #expect(again["a.weight"] == a && again["b.weight"] == b && again["c.weight"] == c)
     }
 
     @Test func misalignedOrShortBytesAreNotViewed() throws {

@@ -206,9 +206,10 @@ public final class Conv2d {
         let pads = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
         let alg = algorithm == .winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
         let context = "Conv2d \(name) on input \(inputShape)"
-        return try DNNLConvPlan(
+        // The weights are read in place (a view of the weights file stays one).
+        return try weight.withUnsafeBufferPointer { weightValues in try DNNLConvPlan(
             context: context, ctx: ctx, inputShape: inputShape, outputShape: outputShape(inputShape),
-            weightsDims: dims, weightsTag: tag, weightValues: weight.scalars, biasValues: bias.scalars,
+            weightsDims: dims, weightsTag: tag, weightValues: weightValues, biasValues: bias.scalars,
             sum: addsResidual, relu: relu
         ) { src, w, b, dst in
             let desc = UnsafeMutablePointer<dnnl_convolution_desc_t>.allocate(capacity: 1)
@@ -219,6 +220,6 @@ public final class Conv2d {
                 throw EngineError.dnnl(call: "dnnl_convolution_forward_desc_init", status: Int(status.rawValue), context: context)
             }
             return UnsafeMutableRawPointer(desc)
-        }
+        } }
     }
 }

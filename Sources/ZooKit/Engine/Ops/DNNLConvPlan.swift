@@ -26,7 +26,7 @@ final class DNNLConvPlan {
     ///   - weightsDims / weightsTag: the user layout of `weightValues`.
     ///   - postOps: ReLU after the op, and whether the destination's prior content is added first.
     init(context: String, ctx: DNNLContext, inputShape: [Int], outputShape: [Int],
-         weightsDims: [Int], weightsTag: dnnl_format_tag_t, weightValues: [Float], biasValues: [Float],
+         weightsDims: [Int], weightsTag: dnnl_format_tag_t, weightValues: UnsafeBufferPointer<Float>, biasValues: [Float],
          sum: Bool, relu: Bool,
          opDesc: (UnsafePointer<dnnl_memory_desc_t>, UnsafePointer<dnnl_memory_desc_t>,
                   UnsafePointer<dnnl_memory_desc_t>, UnsafePointer<dnnl_memory_desc_t>) throws -> UnsafeMutableRawPointer) throws {
@@ -70,11 +70,9 @@ final class DNNLConvPlan {
         let userW = try DNNL.desc(weightsDims, weightsTag, context: context)
         let weights = try DNNLMemory(wMD, ctx, pointer: nil, context: context)
         self.weights = weights
-        try weightValues.withUnsafeBufferPointer { wb in
-            let raw = UnsafeMutableRawPointer(mutating: wb.baseAddress) ?? UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 4)
-            let from = try DNNLMemory(userW, ctx, pointer: raw, context: context)
-            try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
-        }
+        let raw = UnsafeMutableRawPointer(mutating: weightValues.baseAddress) ?? UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 4)
+        let from = try DNNLMemory(userW, ctx, pointer: raw, context: context)
+        try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
         let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
         self.bias = bias
         biasValues.withUnsafeBytes { src in

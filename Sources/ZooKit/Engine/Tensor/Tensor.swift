@@ -109,6 +109,8 @@ public struct Tensor: Sendable, Equatable {
 
     public static func == (a: Tensor, b: Tensor) -> Bool {
         guard a.shape == b.shape else { return false }
+        // Arrays compare as before (a shared buffer is equal to itself, NaN included).
+        if case .owned(let x) = a.storage, case .owned(let y) = b.storage { return x == y }
         return a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.elementsEqual(y) } }
     }
 }
