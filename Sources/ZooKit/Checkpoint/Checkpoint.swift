@@ -75,11 +75,8 @@ public enum Checkpoint {
         // here, on every core, rather than one by one while the model is built.
         let viewable = contents.isFileMapping
         let names = Set(arrays.map(\.name))
-        func folded(_ name: String) -> Bool {
-            name.hasSuffix(".weight") && names.contains(name.dropLast(".weight".count) + ".norm.weight")
-        }
         func tensor(_ name: String, _ array: CheckpointArray) throws -> Tensor {
-            if viewable, array.dtype == .float32, !folded(name),
+            if viewable, array.dtype == .float32, !StateDict.isNormedWeight(name, among: names),
                let view = Tensor(shape: array.shape, viewing: array.bytes, releasingPages: true) { return view }
             let copy = try array.floatTensor()
             // The mapping outlives this call (the views keep it): let the copied pages go.

@@ -301,7 +301,8 @@ public final class GeneralizedRCNN {
     /// The architecture pieces this engine implements; anything else is one clear error.
     static func checkSupported(_ config: RCNNConfig) throws {
         let m = config.model
-        let checks: [(String, String, [String])] = [
+        let poolers = ["ROIAlign", "ROIAlignV2"]
+        var checks: [(String, String, [String])] = [
             ("MODEL.META_ARCHITECTURE", m.metaArchitecture, ["GeneralizedRCNN"]),
             ("MODEL.BACKBONE.NAME", m.backbone.name, ["build_resnet_fpn_backbone"]),
             ("MODEL.PROPOSAL_GENERATOR.NAME", m.proposalGenerator.name, ["RPN"]),
@@ -312,27 +313,19 @@ public final class GeneralizedRCNN {
             ("MODEL.FPN.NORM", m.fpn.norm, [""]),
             ("MODEL.FPN.FUSE_TYPE", m.fpn.fuseType, ["sum"]),
             ("MODEL.RESNETS.RES5_DILATION", String(m.resnets.res5Dilation), ["1"]),
-            ("MODEL.ROI_BOX_HEAD.POOLER_TYPE", m.roiBoxHead.poolerType, ["ROIAlign", "ROIAlignV2"]),
+            ("MODEL.ROI_BOX_HEAD.POOLER_TYPE", m.roiBoxHead.poolerType, poolers),
         ]
+        // The mask and keypoint heads only when they are on.
+        if m.maskOn {
+            checks += [("MODEL.ROI_MASK_HEAD.NAME", m.roiMaskHead.name, ["MaskRCNNConvUpsampleHead"]),
+                       ("MODEL.ROI_MASK_HEAD.POOLER_TYPE", m.roiMaskHead.poolerType, poolers)]
+        }
+        if m.keypointOn {
+            checks += [("MODEL.ROI_KEYPOINT_HEAD.NAME", m.roiKeypointHead.name, ["KRCNNConvDeconvUpsampleHead"]),
+                       ("MODEL.ROI_KEYPOINT_HEAD.POOLER_TYPE", m.roiKeypointHead.poolerType, poolers)]
+        }
         for (key, value, supported) in checks where !supported.contains(value) {
             throw EngineError.unsupported(key: key, value: value.isEmpty ? "\"\"" : value, supported: supported)
-        }
-        let poolers = ["ROIAlign", "ROIAlignV2"]
-        if m.maskOn, m.roiMaskHead.name != "MaskRCNNConvUpsampleHead" {
-            throw EngineError.unsupported(key: "MODEL.ROI_MASK_HEAD.NAME", value: m.roiMaskHead.name,
-                                          supported: ["MaskRCNNConvUpsampleHead"])
-        }
-        if m.maskOn, !poolers.contains(m.roiMaskHead.poolerType) {
-            throw EngineError.unsupported(key: "MODEL.ROI_MASK_HEAD.POOLER_TYPE", value: m.roiMaskHead.poolerType,
-                                          supported: poolers)
-        }
-        if m.keypointOn, m.roiKeypointHead.name != "KRCNNConvDeconvUpsampleHead" {
-            throw EngineError.unsupported(key: "MODEL.ROI_KEYPOINT_HEAD.NAME", value: m.roiKeypointHead.name,
-                                          supported: ["KRCNNConvDeconvUpsampleHead"])
-        }
-        if m.keypointOn, !poolers.contains(m.roiKeypointHead.poolerType) {
-            throw EngineError.unsupported(key: "MODEL.ROI_KEYPOINT_HEAD.POOLER_TYPE", value: m.roiKeypointHead.poolerType,
-                                          supported: poolers)
         }
         if config.input.format != "BGR" && config.input.format != "RGB" {
             throw EngineError.unsupported(key: "INPUT.FORMAT", value: config.input.format, supported: ["BGR", "RGB"])

@@ -94,25 +94,13 @@ final class DNNLTensor {
         let count = shape.reduce(1, *)
         guard count > 0 else { return Tensor(shape: outShape) }
         let desc = try DNNL.desc(shape, tag, context: context())
-        var failure: Error?
-        let scalars = [Float](unsafeUninitializedCapacity: count) { buf, initialized in
-            do {
-                if let base = buf.baseAddress {
-                    let dst = try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
-                    try LayerProfile.shared.measure("reorder to Tensor: " + context()) {
-                        try DNNL.reorder(memory, dst, ctx, context: context())
-                    }
-                    initialized = count
-                    return
-                }
-            } catch {
-                failure = error
+        let scalars = try [Float].filled(count: count) { buf in
+            guard let base = buf.baseAddress else { return }
+            let dst = try DNNLMemory(desc, ctx, pointer: UnsafeMutableRawPointer(base), context: context())
+            try LayerProfile.shared.measure("reorder to Tensor: " + context()) {
+                try DNNL.reorder(memory, dst, ctx, context: context())
             }
-            // On failure the array is still fully written (zeros) before the error is thrown.
-            buf.initialize(repeating: 0)
-            initialized = count
         }
-        if let failure { throw failure }
         return Tensor(shape: outShape, scalars: scalars)
     }
 

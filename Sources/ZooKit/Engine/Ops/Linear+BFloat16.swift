@@ -34,13 +34,14 @@ final class DNNLInnerProductPlan {
 }
 
 extension Linear {
-    /// `forward` in bfloat16: the input converted once (a oneDNN reorder), one inner product.
-    func forwardBFloat16(_ input: Tensor) throws -> Tensor {
+    /// `forward` in bfloat16 with `weight` (`[out, in]`): the input converted once (a oneDNN
+    /// reorder), one inner product.
+    func forwardBFloat16(_ input: Tensor, weight: Tensor) throws -> Tensor {
         let rows = input.shape.first ?? 0, n = outFeatures, k = inFeatures
         guard rows > 0, n > 0 else { return Tensor(shape: [rows, n]) }
         let context = "Linear \(name) on input \(input.shape)"
         let ctx = try DNNLContext.get()
-        let (plan, weights, bias) = try bfloat16Plan(rows: rows, ctx: ctx, context: context)
+        let (plan, weights, bias) = try bfloat16Plan(rows: rows, weight: weight, ctx: ctx, context: context)
         let source = try DNNLMemory(plan.sourceDesc, ctx, pointer: nil, context: context)
         try input.withUnsafeBufferPointer { x in
             guard let base = x.baseAddress else { return }
@@ -48,27 +49,16 @@ extension Linear {
                                       pointer: UnsafeMutableRawPointer(mutating: base), context: context)
             try DNNL.reorder(user, source, ctx, context: context + " (input to bf16)")
         }
-        var failure: Error?
-        let out = [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
-            do {
-                if let base = buffer.baseAddress {
-                    let dst = try DNNLMemory(plan.destinationDesc, ctx, pointer: UnsafeMutableRawPointer(base), context: context)
-                    try plan.primitive.execute([
-                        dnnl_exec_arg_t(arg: DNNLArg.src, memory: source.handle),
-                        dnnl_exec_arg_t(arg: DNNLArg.weights, memory: weights.handle),
-                        dnnl_exec_arg_t(arg: DNNLArg.bias, memory: bias.handle),
-                        dnnl_exec_arg_t(arg: DNNLArg.dst, memory: dst.handle),
-                    ], on: ctx, context: context)
-                    initialized = rows * n
-                    return
-                }
-            } catch {
-                failure = error
-            }
-            buffer.initialize(repeating: 0)
-            initialized = rows * n
+        let out = try [Float].filled(count: rows * n) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let dst = try DNNLMemory(plan.destinationDesc, ctx, pointer: UnsafeMutableRawPointer(base), context: context)
+            try plan.primitive.execute([
+                dnnl_exec_arg_t(arg: DNNLArg.src, memory: source.handle),
+                dnnl_exec_arg_t(arg: DNNLArg.weights, memory: weights.handle),
+                dnnl_exec_arg_t(arg: DNNLArg.bias, memory: bias.handle),
+                dnnl_exec_arg_t(arg: DNNLArg.dst, memory: dst.handle),
+            ], on: ctx, context: context)
         }
-        if let failure { throw failure }
         return Tensor(shape: [rows, n], scalars: out)
     }
 }

@@ -4,12 +4,18 @@ internal import CZooDNNL
 /// A fully connected layer (PyTorch `Linear`, `y = x W^T + b`) as one oneDNN sgemm over all rows,
 /// with optional ReLU; in `ConvolutionPrecision.bfloat16`, one oneDNN bfloat16 inner product.
 ///
-/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. The weight is
-/// kept transposed, `[in, out]`: oneDNN's sgemm runs the box head's 1000 x 12544 x 1024 product
-/// about a fifth faster with both operands untransposed.
+/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. In float32
+/// the weight is kept transposed, `[in, out]`: oneDNN's sgemm runs the box head's 1000 x 12544 x
+/// 1024 product about a fifth faster with both operands untransposed. In bfloat16 it is kept as
+/// given, `[out, in]` (a view of the weights file when loaded from one), and read once into the
+/// inner product's bfloat16 layout.
 public final class Linear {
-    /// Weight `W^T`, `[in, out]`.
-    public let weightTransposed: Tensor
+    /// The weight as sgemm (`W^T`, `[in, out]`) or the bfloat16 inner product (`W`, `[out, in]`) reads it.
+    let weights: Weights
+    enum Weights {
+        case transposed(Tensor)
+        case asGiven(Tensor)
+    }
     /// Bias `[out]`.
     public let bias: Tensor
     public let relu: Bool
@@ -31,7 +37,8 @@ public final class Linear {
         precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
-        weightTransposed = try Self.transposed(weight)
+        // (A layer with no inputs is left to sgemm's path, which gives the bias.)
+        weights = precision == .bfloat16 && inFeatures > 0 ? .asGiven(weight) : .transposed(try Self.transposed(weight))
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
         self.relu = relu
@@ -43,25 +50,17 @@ public final class Linear {
     static func transposed(_ m: Tensor) throws -> Tensor {
         let rows = m.shape[0], cols = m.shape[1], count = rows * cols
         guard count > 0 else { return Tensor(shape: [cols, rows]) }
-        var failure: Error?
-        let scalars = [Float](unsafeUninitializedCapacity: count) { dst, initialized in
-            do {
-                try m.withUnsafeBufferPointer { src in
-                    guard let input = src.baseAddress, let out = dst.baseAddress else { return }
-                    let ctx = try DNNLContext.get()
-                    let from = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ab, context: "Linear transpose"), ctx,
-                                              pointer: UnsafeMutableRawPointer(mutating: input), context: "Linear transpose")
-                    let to = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ba, context: "Linear transpose"), ctx,
-                                            pointer: UnsafeMutableRawPointer(out), context: "Linear transpose")
-                    try DNNL.reorder(from, to, ctx, context: "Linear transpose")
-                }
-            } catch {
-                failure = error
-                dst.initialize(repeating: 0)
+        let scalars = try [Float].filled(count: count) { dst in
+            try m.withUnsafeBufferPointer { src in
+                guard let input = src.baseAddress, let out = dst.baseAddress else { return }
+                let ctx = try DNNLContext.get()
+                let from = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ab, context: "Linear transpose"), ctx,
+                                          pointer: UnsafeMutableRawPointer(mutating: input), context: "Linear transpose")
+                let to = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ba, context: "Linear transpose"), ctx,
+                                        pointer: UnsafeMutableRawPointer(out), context: "Linear transpose")
+                try DNNL.reorder(from, to, ctx, context: "Linear transpose")
             }
-            initialized = count
         }
-        if let failure { throw failure }
         return Tensor(shape: [cols, rows], scalars: scalars)
     }
 
@@ -73,8 +72,10 @@ public final class Linear {
         try self.init(weight: w, bias: b, relu: relu, precision: precision, name: prefix)
     }
 
-    /// The bfloat16 plan for `rows` rows, with the weights (converted once) and bias it reads.
-    func bfloat16Plan(rows: Int, ctx: DNNLContext, context: String) throws -> (DNNLInnerProductPlan, DNNLMemory, DNNLMemory) {
+    /// The bfloat16 plan for `rows` rows, with the weights (`weight`, `[out, in]`, converted once)
+    /// and bias it reads.
+    func bfloat16Plan(rows: Int, weight: Tensor, ctx: DNNLContext, context: String) throws
+        -> (DNNLInnerProductPlan, DNNLMemory, DNNLMemory) {
         lock.lock()
         defer { lock.unlock() }
         let plan: DNNLInnerProductPlan
@@ -94,10 +95,9 @@ public final class Linear {
             weights = w.memory
         } else {
             weights = try DNNLMemory(plan.weightsDesc, ctx, pointer: nil, context: context)
-            try weightTransposed.withUnsafeBufferPointer { wt in
-                guard let base = wt.baseAddress else { return }
-                // `weightTransposed` is `[in, out]`: the `[out, in]` weights in layout `ba`.
-                let user = try DNNLMemory(DNNL.desc([outFeatures, inFeatures], dnnl_ba, context: context), ctx,
+            try weight.withUnsafeBufferPointer { w in
+                guard let base = w.baseAddress else { return }
+                let user = try DNNLMemory(DNNL.desc([outFeatures, inFeatures], dnnl_ab, context: context), ctx,
                                           pointer: UnsafeMutableRawPointer(mutating: base), context: context)
                 try DNNL.reorder(user, weights, ctx, context: context + " (weights to bf16)")
             }
@@ -122,7 +122,11 @@ public final class Linear {
         guard input.rank >= 1, rows * inFeatures == input.count else {
             throw EngineError.inputShape(layer: name, expected: "[R, \(inFeatures)] (flattened)", actual: input.shape)
         }
-        if precision == .bfloat16 && inFeatures > 0 { return try forwardBFloat16(input) }
+        let weightTransposed: Tensor
+        switch weights {
+        case .asGiven(let weight): return try forwardBFloat16(input, weight: weight)
+        case .transposed(let t): weightTransposed = t
+        }
         let n = outFeatures, k = inFeatures
         // Start from the bias in every row, then C = 1 * A * W^T + 1 * C.
         var out = [Float](repeating: 0, count: rows * n)

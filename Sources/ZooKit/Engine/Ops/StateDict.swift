@@ -40,6 +40,15 @@ public final class StateDict {
         return t
     }
 
+    /// The keys of the FrozenBN that belongs to the convolution at `prefix` start with this.
+    static func normPrefix(_ prefix: String) -> String { prefix + ".norm." }
+
+    /// Whether `key` is a convolution weight with a FrozenBN among `keys`, which
+    /// `convParameters` folds in place (the loader copies these rather than viewing them).
+    static func isNormedWeight(_ key: String, among keys: Set<String>) -> Bool {
+        key.hasSuffix(".weight") && keys.contains(normPrefix(String(key.dropLast(".weight".count))) + "weight")
+    }
+
     /// A convolution's weight `[O, I/groups, kh, kw]` and bias `[O]` from `prefix.weight`, and
     /// either `prefix.bias` or a FrozenBN at `prefix.norm.*` folded in (detectron2's
     /// `FrozenBatchNorm2d`: `(x - running_mean) / sqrt(running_var + 1e-5) * weight + bias`).
@@ -56,7 +65,7 @@ public final class StateDict {
         var weight = try take(prefix + ".weight", shape: shape)
         let out = weight.shape[0]
         var bias = hasBias ? try tensor(prefix + ".bias", shape: [out]) : Tensor(shape: [out])
-        let n = prefix + ".norm."
+        let n = Self.normPrefix(prefix)
         let gamma = try tensor(n + "weight", shape: [out])
         let beta = try tensor(n + "bias", shape: [out])
         let hasStats = contains(n + "running_mean") || contains(n + "running_var")
