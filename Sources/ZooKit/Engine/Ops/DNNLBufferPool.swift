@@ -20,21 +20,34 @@ final class DNNLBufferPool: @unchecked Sendable {
     let limit = 384 << 20
     /// Buffers below this size come from the allocator directly.
     let minimumSize = 1 << 16
+    /// How many times larger than asked a reused buffer may be. The first image allocates every
+    /// buffer afresh, and its activations come in many sizes; lending a larger free buffer spares
+    /// fresh pages (first touches cost page faults). Later images ask for the same sizes in the same
+    /// order and find the same buffers.
+    let maximumSlack = 2
 
-    /// A 64-byte aligned buffer of `size` bytes (contents undefined).
-    func take(_ size: Int) -> UnsafeMutableRawPointer {
+    /// A 64-byte aligned buffer of at least `size` bytes (contents undefined), and its size, to
+    /// be given back with it: the smallest free one that holds `size` bytes without being more
+    /// than `maximumSlack` times larger, else a new one of `size` bytes.
+    func take(_ size: Int) -> (pointer: UnsafeMutableRawPointer, size: Int) {
         if size >= minimumSize {
             lock.lock()
             defer { lock.unlock() }
-            if let i = free.lastIndex(where: { $0.size == size }) {
-                held -= size
-                return free.remove(at: i).pointer
+            var best: Int?
+            for i in free.indices where free[i].size >= size && free[i].size <= size * maximumSlack {
+                if let b = best, free[b].size < free[i].size { continue }
+                best = i
+            }
+            if let best {
+                let buffer = free.remove(at: best)
+                held -= buffer.size
+                return (buffer.pointer, buffer.size)
             }
         }
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
     }
 
-    /// Returns a buffer from `take(size)`.
+    /// Returns a buffer from `take`, with the size `take` gave.
     func give(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
         guard size >= minimumSize, size <= limit else {
             pointer.deallocate()

@@ -146,8 +146,7 @@ final class DNNLMemory {
         var data = pointer
         var ownedSize = 0
         if data == nil, allocate {
-            ownedSize = max(dnnl_memory_desc_get_size(&d), 4)
-            owned = DNNLBufferPool.shared.take(ownedSize)
+            (owned, ownedSize) = DNNLBufferPool.shared.take(max(dnnl_memory_desc_get_size(&d), 4))
             data = owned
         }
         var mem: dnnl_memory_t?

@@ -319,18 +319,66 @@ struct BufferPoolTests {
     func staleBuffersFreed() {
         let pool = DNNLBufferPool()
         let size = 1 << 20
-        pool.give(pool.take(size), size)            // returned during image 0
-        pool.give(pool.take(2 * size), 2 * size)
-        #expect(pool.heldBytes == 3 * size)
+        let first = pool.take(size), second = pool.take(4 * size)
+        #expect(first.size == size && second.size == 4 * size)
+        pool.give(first.pointer, first.size)           // returned during image 0
+        pool.give(second.pointer, second.size)
+        #expect(pool.heldBytes == 5 * size)
         pool.startImage()                           // image 1: image 0's buffers may still be wanted
-        #expect(pool.heldBytes == 3 * size)
+        #expect(pool.heldBytes == 5 * size)
         let reused = pool.take(size)                // image 1 reuses one of them
-        #expect(pool.heldBytes == 2 * size)
-        pool.give(reused, size)
-        pool.startImage()                           // image 2: the 2 MiB buffer went unused through image 1
+        #expect(reused.pointer == first.pointer)
+        #expect(pool.heldBytes == 4 * size)
+        pool.give(reused.pointer, reused.size)
+        pool.startImage()                           // image 2: the 4 MiB buffer went unused through image 1
         #expect(pool.heldBytes == size)
         pool.startImage()
         pool.startImage()
         #expect(pool.heldBytes == 0)
+    }
+
+    @Test("A free buffer up to twice the size asked for is lent, the smallest first; a larger one is not")
+    func largerBuffersLent() {
+        let pool = DNNLBufferPool()
+        let size = 1 << 20
+        let big = pool.take(4 * size), middle = pool.take(2 * size), exact = pool.take(size)
+        for buffer in [big, middle, exact] { pool.give(buffer.pointer, buffer.size) }
+        // 2 MiB is wanted: the 2 MiB buffer (smallest that holds it); then 1.5 MiB: the 4 MiB one
+        // is too large, so a new buffer of the size asked.
+        let two = pool.take(2 * size)
+        #expect(two.pointer == middle.pointer && two.size == 2 * size)
+        let oneAndHalf = pool.take(3 * size / 2)
+        #expect(oneAndHalf.pointer != big.pointer && oneAndHalf.pointer != exact.pointer)
+        #expect(oneAndHalf.size == 3 * size / 2)
+        // 0.75 MiB: the 1 MiB buffer, lent whole (its size comes back with it).
+        let small = pool.take(3 * size / 4)
+        #expect(small.pointer == exact.pointer && small.size == size)
+        for buffer in [two, oneAndHalf, small] { pool.give(buffer.pointer, buffer.size) }
+        #expect(pool.heldBytes == 4 * size + 2 * size + 3 * size / 2 + size)
+        pool.releaseAll()
+        #expect(pool.heldBytes == 0)
+    }
+}
+
+@Suite("Scratchpad pool")
+struct ScratchpadPoolTests {
+    @Test("A larger scratchpad after a smaller one reuses the same reservation, and is writable to its end")
+    func growsInPlace() {
+        let pool = DNNLScratchpadPool()
+        let small = pool.take(1 << 16)
+        small.pointer.storeBytes(of: 7, as: UInt8.self)
+        pool.give(small)
+        let large = pool.take(64 << 20)
+        // One reservation, grown by touching more of it.
+        #expect(small.size == DNNLScratchpadPool.reservation)
+        #expect(large.pointer == small.pointer && large.size == small.size)
+        (large.pointer + (64 << 20) - 1).storeBytes(of: 9, as: UInt8.self)
+        #expect((large.pointer + (64 << 20) - 1).load(as: UInt8.self) == 9)
+        // Two lent at once are two buffers.
+        let other = pool.take(1 << 16)
+        #expect(other.pointer != large.pointer)
+        pool.give(large)
+        pool.give(other)
+        pool.releaseAll()
     }
 }
