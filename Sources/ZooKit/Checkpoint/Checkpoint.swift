@@ -70,13 +70,11 @@ public enum Checkpoint {
         let arrays = contents.arrays
         // A safetensors file is mapped (`MappedFile`): its large float32 arrays become views of the
         // mapping instead of copies, so the weights the model only reads stay page-cache pages,
-        // and the pages of those it transposes are let go with the view. Convolution weights with
-        // a FrozenBN (`prefix.norm.weight`) are folded in place by the model, so they are copied
-        // here, on every core, rather than one by one while the model is built.
+        // and the pages of those it transposes are let go with the view. The model reads every
+        // convolution weight in place, those with a FrozenBN included (`Conv2d.weightScale`).
         let viewable = contents.isFileMapping
-        let names = Set(arrays.map(\.name))
-        func tensor(_ name: String, _ array: CheckpointArray) throws -> Tensor {
-            if viewable, array.dtype == .float32, !StateDict.isNormedWeight(name, among: names),
+        func tensor(_ array: CheckpointArray) throws -> Tensor {
+            if viewable, array.dtype == .float32,
                let view = Tensor(shape: array.shape, viewing: array.bytes, releasingPages: true) { return view }
             let copy = try array.floatTensor()
             // The mapping outlives this call (the views keep it): let the copied pages go.
@@ -90,7 +88,7 @@ public enum Checkpoint {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var i = worker
                 while i < arrays.count {
-                    out[i] = Result { try tensor(arrays[i].name, arrays[i].array) }
+                    out[i] = Result { try tensor(arrays[i].array) }
                     i += workers
                 }
             }

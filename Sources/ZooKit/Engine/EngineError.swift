@@ -5,8 +5,6 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case dnnl(call: String, status: Int, context: String)
     /// The checkpoint has no tensor under `key` although the model needs it.
     case missingWeight(key: String)
-    /// Two modules read the convolution weight `key`, which the first folded a FrozenBN into.
-    case weightAlreadyFolded(key: String)
     /// The checkpoint's tensor `key` has `actual` shape where the model needs `expected`.
     case weightShape(key: String, expected: [Int], actual: [Int])
     /// A layer was given an input it cannot process.
@@ -23,8 +21,6 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
                 + "check that libdnnl2 2.6 is installed and the layer's shapes are valid"
         case let .missingWeight(key):
             return "weight '\(key)' is missing from the checkpoint; check that the file matches the model's config"
-        case let .weightAlreadyFolded(key):
-            return "weight '\(key)' was read twice, the second time after a FrozenBN was folded into it; build each module from its own keys"
         case let .weightShape(key, expected, actual):
             return "weight '\(key)' has shape \(actual) but the model needs \(expected); check the config's widths and class counts"
         case let .inputShape(layer, expected, actual):

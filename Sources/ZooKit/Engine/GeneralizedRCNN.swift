@@ -40,8 +40,8 @@ public final class GeneralizedRCNN {
     let roiFeatures: [String]
 
     /// Builds the model from `weights` (detectron2 keys), checking every key the config needs.
-    /// Given the only reference to the tensors (`consume weights`), FrozenBN is folded into the
-    /// convolution weights in place rather than into copies.
+    /// The convolutions read their weights where they lie (views of a weights file stay views): a
+    /// FrozenBN becomes a factor per output channel, applied as the weights are laid out for oneDNN.
     ///
     /// - Parameter algorithm: `.winograd` (the default) runs the 3x3 stride-1 convolutions with
     ///   oneDNN's Winograd kernels where it has them (within float noise of `.direct`).

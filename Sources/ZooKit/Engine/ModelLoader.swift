@@ -66,7 +66,7 @@ public enum ModelLoader {
             dataset = dataset ?? entry.dataset
         }
         config = try config.applying(overrides)
-        // The model takes the loaded tensors over: FrozenBN is folded into them without copies.
+        // The model takes the loaded tensors over (views of the file's mapping, read in place).
         let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
         let network: GeneralizedRCNN
         do {

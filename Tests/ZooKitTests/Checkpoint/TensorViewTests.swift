@@ -46,13 +46,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = SeededRandom(seed: 7)
         let a = rng.tensor([64, 64, 3, 3]), b = rng.tensor([64, 64, 3, 3]), c = rng.tensor([256, 300])
-        let gamma = rng.tensor([64])
+        // b is stored as float64 (exactly the float32 values), so it is converted at load.
+        let doubles = b.scalars.map(Double.init).withUnsafeBufferPointer { Data(buffer: $0) }
         let url = dir.appendingPathComponent("w.safetensors")
-        try SafetensorsWriter.write([("a.weight", CheckpointArray(a)), ("b.weight", CheckpointArray(b)),
-                                     ("b.norm.weight", CheckpointArray(gamma)), ("c.weight", CheckpointArray(c))],
+        try SafetensorsWriter.write([("a.weight", CheckpointArray(a)),
+                                     ("b.weight", try CheckpointArray(dtype: .float64, shape: b.shape, bytes: doubles)),
+                                     ("c.weight", CheckpointArray(c))],
                                     metadata: [:], to: url)
         var loaded = try Checkpoint.loadWeights(from: url).tensors
-        // b was copied (a FrozenBN weight) and its pages dropped; a and c are views.
+        // b was copied (converted) and its pages dropped; a and c are views.
         #expect(loaded["b.weight"]?.isView == false && loaded["a.weight"]?.isView == true && loaded["c.weight"]?.isView == true)
         #expect(loaded["a.weight"] == a && loaded["b.weight"] == b && loaded["c.weight"] == c)
         loaded["c.weight"] = nil  // its view goes, and its pages with it
@@ -78,7 +80,7 @@ import Testing
         #expect(!copied.isView && copied.scalars == values)
     }
 
-    @Test func foldingAViewedWeightCopiesItAndFoldsTheCopy() throws {
+    @Test func aWeightWithAFrozenBNStaysAViewAndItsScaleIsKeptBeside() throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = SeededRandom(seed: 6)
@@ -89,16 +91,17 @@ import Testing
         try SafetensorsWriter.write([("c.weight", CheckpointArray(w)), ("c.norm.weight", CheckpointArray(gamma)),
                                      ("c.norm.bias", CheckpointArray(zeros)), ("c.norm.running_mean", CheckpointArray(zeros)),
                                      ("c.norm.running_var", CheckpointArray(ones))], metadata: [:], to: url)
-        // Weights with a FrozenBN are copied at load (the model folds them in place); the rest are views.
+        let before = try Data(contentsOf: url)
         let loaded = try Checkpoint.loadWeights(from: url).tensors
-        #expect(loaded["c.weight"]?.isView == false)
-        var viewed = loaded
-        viewed["c.weight"] = try #require(Tensor(shape: w.shape, viewing: CheckpointArray(w).bytes))
-        let state = StateDict(viewed)
-        let p = try state.convParameters("c", shape: [32, 16, 3, 3], norm: true, bias: false)
-        #expect(!p.weight.isView)
+        #expect(loaded["c.weight"]?.isView == true)
+        let conv = try Conv2d(StateDict(loaded), "c", in: 16, out: 32, kernel: 3, padding: 1, norm: true, bias: false)
+        #expect(conv.weight.isView && conv.weight == w)
         let scale = (0..<32).map { gamma.scalars[$0] / (1 + 1e-5 as Float).squareRoot() }
-        let want = (0..<w.count).map { w.scalars[$0] * scale[$0 / (16 * 9)] }
-        #expect(p.weight.scalars == want)
+        #expect(conv.weightScale == scale)
+        #expect(conv.foldedWeight.scalars == (0..<w.count).map { w.scalars[$0] * scale[$0 / (16 * 9)] })
+        // Running the layer (its weights reordered with the scale) leaves the file as it was.
+        _ = try conv.forward(rng.tensor([1, 16, 6, 6]))
+        #expect(conv.weight.isView)
+        #expect(try Data(contentsOf: url) == before)
     }
 }

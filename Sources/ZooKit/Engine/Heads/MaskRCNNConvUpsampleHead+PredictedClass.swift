@@ -35,7 +35,7 @@ extension MaskRCNNConvUpsampleHead {
                 try product.withUnsafeMutableBufferPointer { prod in
                     try out.withUnsafeMutableBufferPointer { dst in
                         try deconv.bias.withUnsafeBufferPointer { bd in
-                            try predictor.weight.withUnsafeBufferPointer { wp in
+                            try predictor.foldedWeight.withUnsafeBufferPointer { wp in
                                 try predictor.bias.withUnsafeBufferPointer { bp in
                                     guard let xb = xf.baseAddress, let wb = wc.baseAddress, let pb = prod.baseAddress,
                                           let db = dst.baseAddress, let bdb = bd.baseAddress, let wpb = wp.baseAddress,

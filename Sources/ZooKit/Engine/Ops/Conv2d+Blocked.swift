@@ -88,28 +88,32 @@ extension Conv2d {
         return weights
     }
 
-    /// Writes `weight` in the layout `desc` at `pointer` (`dnnl_memory_desc_get_size(desc)`
-    /// bytes): oneDNN's f32 Winograd layouts by `WinogradWeightTransform`, any other by a oneDNN
-    /// reorder from `oihw` / `goihw`.
+    /// Writes `weight` (times `weightScale`) in the layout `desc` at `pointer`
+    /// (`dnnl_memory_desc_get_size(desc)` bytes): oneDNN's f32 Winograd layouts by
+    /// `WinogradWeightTransform`, any other by a oneDNN reorder from `oihw` / `goihw`.
     func writeWeights(into desc: dnnl_memory_desc_t, at pointer: UnsafeMutableRawPointer, ctx: DNNLContext) throws {
         if groups == 1, let layout = WinogradWeightTransform.Layout(desc, weightShape: weight.shape) {
-            WinogradWeightTransform.transform(weight, layout: layout, into: pointer)
+            WinogradWeightTransform.transform(weight, scale: weightScale, layout: layout, into: pointer)
         } else {
             try oneDNNReorderWeights(into: desc, at: pointer, ctx: ctx)
         }
     }
 
-    /// Writes `weight` in the layout `desc` at `pointer` with a oneDNN reorder.
+    /// Writes `weight` (times `weightScale`) in the layout `desc` at `pointer` with a oneDNN reorder.
     func oneDNNReorderWeights(into desc: dnnl_memory_desc_t, at pointer: UnsafeMutableRawPointer, ctx: DNNLContext) throws {
         let context = "Conv2d \(name) weights"
         let o = outChannels, kh = weight.shape[2], kw = weight.shape[3], g = groups
         let dims = g == 1 ? [o, weight.shape[1], kh, kw] : [g, o / g, weight.shape[1], kh, kw]
         let userW = try DNNL.desc(dims, g == 1 ? dnnl_oihw : dnnl_goihw, context: context)
         let weights = try DNNLMemory(desc, ctx, pointer: pointer, context: context)
-        try weight.withUnsafeBufferPointer { wb in
+        // oneDNN's reorders into its Winograd layouts do not apply output scales: those get the
+        // weight folded beforehand.
+        let scaledByReorder = desc.format_kind != dnnl_format_kind_wino
+        let source = scaledByReorder ? weight : foldedWeight
+        try source.withUnsafeBufferPointer { wb in
             guard let base = wb.baseAddress else { return }
             let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
-            try DNNL.reorder(from, weights, ctx, context: context)
+            try DNNL.reorder(from, weights, ctx, scales: scaledByReorder ? weightScale : nil, context: context)
         }
     }
 

@@ -16,8 +16,13 @@ public enum ConvolutionAlgorithm: Sendable {
 /// Input and output are `[N, C, H, W]` float32 (bfloat16 between layers computing in it; see
 /// `precision`). Primitives are created once per input shape.
 public final class Conv2d {
-    /// Folded weight `[outChannels, inChannels / groups, kh, kw]`.
+    /// Weight `[outChannels, inChannels / groups, kh, kw]` as loaded (a view of the weights file
+    /// stays one); with `weightScale`, the layer computes with `foldedWeight`.
     public let weight: Tensor
+    /// A factor per output channel that multiplies `weight` (a FrozenBN folded in), applied where
+    /// the weights are laid out for oneDNN (reorder, Winograd transform), so that the loaded
+    /// weight is never copied only to be scaled; nil when there is none.
+    public let weightScale: [Float]?
     /// Folded bias `[outChannels]`.
     public let bias: Tensor
     public let stride: Int
@@ -59,13 +64,16 @@ public final class Conv2d {
     private var weightMemories: [(desc: dnnl_memory_desc_t, memory: DNNLMemory)] = []
     private let lock = NSLock()
 
-    /// A convolution with the given (already folded) parameters.
-    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1,
-                relu: Bool = false, addsResidual: Bool = false, algorithm: ConvolutionAlgorithm = .direct,
+    /// A convolution with the given parameters: `weight` multiplied per output channel by
+    /// `weightScale` when given, and `bias` (already folded).
+    public init(weight: Tensor, weightScale: [Float]? = nil, bias: Tensor?, stride: Int = 1, padding: Int = 0,
+                groups: Int = 1, relu: Bool = false, addsResidual: Bool = false, algorithm: ConvolutionAlgorithm = .direct,
                 precision: ConvolutionPrecision = .float32, name: String = "Conv2d") {
         precondition(weight.rank == 4, "Conv2d weight must be [O, I/g, kh, kw], got \(weight.shape)")
         precondition(weight.shape[0] % groups == 0, "Conv2d out channels \(weight.shape[0]) not divisible by groups \(groups)")
+        precondition(weightScale == nil || weightScale?.count == weight.shape[0], "Conv2d weight scale must have one factor per output channel")
         self.weight = weight
+        self.weightScale = weightScale
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Conv2d bias must be [\(weight.shape[0])]")
         self.stride = stride
@@ -86,8 +94,23 @@ public final class Conv2d {
                             algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32) throws {
         let p = try weights.convParameters(prefix, shape: [outChannels, inChannels / groups, kernel, kernel],
                                            norm: norm, bias: bias)
-        self.init(weight: p.weight, bias: p.bias, stride: stride, padding: padding, groups: groups,
+        self.init(weight: p.weight, weightScale: p.scale, bias: p.bias, stride: stride, padding: padding, groups: groups,
                   relu: relu, addsResidual: addsResidual, algorithm: algorithm, precision: precision, name: prefix)
+    }
+
+    /// The weight the layer computes with: `weight`, each output channel's filter multiplied by
+    /// its `weightScale` factor (in float32, as the weights are laid out for oneDNN). A new array
+    /// when there is a scale.
+    public var foldedWeight: Tensor {
+        guard let weightScale else { return weight }
+        let perOut = weight.count / max(outChannels, 1)
+        var folded = [Float](repeating: 0, count: weight.count)
+        weight.withUnsafeBufferPointer { w in
+            folded.withUnsafeMutableBufferPointer { f in
+                for i in 0..<w.count { f[i] = w[i] * weightScale[i / perOut] }
+            }
+        }
+        return Tensor(shape: weight.shape, scalars: folded)
     }
 
     /// Output shape for an `[N, C, H, W]` input.
@@ -159,7 +182,7 @@ public final class Conv2d {
             if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
             var cached: DNNLMemory?
             if desc.format_kind == dnnl_format_kind_wino, let cache = self.winogradCache ?? WinogradWeightCache.shared {
-                cached = try cache.memory(weights: self.weight, desc: desc, ctx: ctx) { pointer in
+                cached = try cache.memory(weights: self.weight, scale: self.weightScale, desc: desc, ctx: ctx) { pointer in
                     try self.writeWeights(into: desc, at: pointer, ctx: ctx)
                 }
             }
@@ -209,7 +232,7 @@ public final class Conv2d {
         // The weights are read in place (a view of the weights file stays one).
         return try weight.withUnsafeBufferPointer { weightValues in try DNNLConvPlan(
             context: context, ctx: ctx, inputShape: inputShape, outputShape: outputShape(inputShape),
-            weightsDims: dims, weightsTag: tag, weightValues: weightValues, biasValues: bias.scalars,
+            weightsDims: dims, weightsTag: tag, weightValues: weightValues, weightScales: weightScale, biasValues: bias.scalars,
             sum: addsResidual, relu: relu
         ) { src, w, b, dst in
             let desc = UnsafeMutablePointer<dnnl_convolution_desc_t>.allocate(capacity: 1)

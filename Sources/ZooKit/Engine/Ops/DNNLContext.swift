@@ -234,8 +234,9 @@ enum DNNL {
     }
 
     /// Copies `from` into `to` (each with its own layout) with a one-off reorder primitive.
-    static func reorder(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, context: @autoclosure () -> String) throws {
-        try DNNLReorder(from, to, ctx, context: context()).run(ctx)
+    static func reorder(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, scales: [Float]? = nil,
+                        context: @autoclosure () -> String) throws {
+        try DNNLReorder(from, to, ctx, scales: scales, context: context()).run(ctx)
     }
 }
 
@@ -246,11 +247,20 @@ final class DNNLReorder {
     let to: DNNLMemory
     let context: String
 
-    init(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, context: String) throws {
+    /// A reorder from `from` to `to`; with `scales`, one factor per output channel of a
+    /// convolution's weights (`oihw` or `goihw`, the output channels counted across groups), each
+    /// value is multiplied by its channel's factor as it is written.
+    init(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, scales: [Float]? = nil, context: String) throws {
         var pd: dnnl_primitive_desc_t?
         var src = from.desc, dst = to.desc
         let attr = try DNNL.attr(context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
+        if let scales {
+            // Output channels are dimension 0 of oihw, dimensions 0 and 1 (group, channel) of goihw.
+            let mask: Int32 = src.ndims == 5 ? 0b11 : 0b1
+            try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, dnnl_dim_t(scales.count), mask, scales),
+                          "dnnl_primitive_attr_set_output_scales", context)
+        }
         try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, ctx.engine, &dst, ctx.engine, attr),
                       "dnnl_reorder_primitive_desc_create", context)
         guard let pd else { throw EngineError.dnnl(call: "dnnl_reorder_primitive_desc_create", status: -1, context: context) }

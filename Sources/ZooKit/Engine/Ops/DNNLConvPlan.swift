@@ -24,9 +24,11 @@ final class DNNLConvPlan {
     ///   - opDesc: fills a oneDNN operation descriptor given src, weights, bias, dst descriptors
     ///     (src/dst/weights in `dnnl_format_tag_any`), returning the status and the name of the call.
     ///   - weightsDims / weightsTag: the user layout of `weightValues`.
+    ///   - weightScales: a factor per output channel the weights are multiplied by as they are
+    ///     reordered (a folded FrozenBN), or nil.
     ///   - postOps: ReLU after the op, and whether the destination's prior content is added first.
     init(context: String, ctx: DNNLContext, inputShape: [Int], outputShape: [Int],
-         weightsDims: [Int], weightsTag: dnnl_format_tag_t, weightValues: UnsafeBufferPointer<Float>, biasValues: [Float],
+         weightsDims: [Int], weightsTag: dnnl_format_tag_t, weightValues: UnsafeBufferPointer<Float>, weightScales: [Float]? = nil, biasValues: [Float],
          sum: Bool, relu: Bool,
          opDesc: (UnsafePointer<dnnl_memory_desc_t>, UnsafePointer<dnnl_memory_desc_t>,
                   UnsafePointer<dnnl_memory_desc_t>, UnsafePointer<dnnl_memory_desc_t>) throws -> UnsafeMutableRawPointer) throws {
@@ -71,8 +73,19 @@ final class DNNLConvPlan {
         let weights = try DNNLMemory(wMD, ctx, pointer: nil, context: context)
         self.weights = weights
         let raw = UnsafeMutableRawPointer(mutating: weightValues.baseAddress) ?? UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 4)
-        let from = try DNNLMemory(userW, ctx, pointer: raw, context: context)
-        try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
+        if let weightScales, wMD.format_kind == dnnl_format_kind_wino {
+            // oneDNN's reorders into its Winograd layouts do not apply output scales: fold first.
+            let perOut = weightValues.count / max(weightScales.count, 1)
+            let folded = weightValues.enumerated().map { i, w in w * weightScales[i / perOut] }
+            try folded.withUnsafeBufferPointer { f in
+                guard let base = f.baseAddress else { return }
+                let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
+                try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
+            }
+        } else {
+            let from = try DNNLMemory(userW, ctx, pointer: raw, context: context)
+            try DNNL.reorder(from, weights, ctx, scales: weightScales, context: context + " (weights)")
+        }
         let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
         self.bias = bias
         biasValues.withUnsafeBytes { src in

@@ -131,12 +131,13 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// putting them in place; a later process's first use of the cache removes them.
     static let staleTemporaryAge: TimeInterval = 3600
 
-    /// The weights in `desc`: mapped from the cache when a valid file is there, else written by
-    /// `fill` (given `dnnl_memory_desc_get_size(desc)` bytes) straight into a new cache file; nil
-    /// when the file cannot be made (the caller then makes the weights in memory).
-    func memory(weights: Tensor, desc: dnnl_memory_desc_t, ctx: DNNLContext,
+    /// The weights in `desc` (`weights` times the per-output-channel `scale`, if any): mapped
+    /// from the cache when a valid file is there, else written by `fill` (given
+    /// `dnnl_memory_desc_get_size(desc)` bytes) straight into a new cache file; nil when the file
+    /// cannot be made (the caller then makes the weights in memory).
+    func memory(weights: Tensor, scale: [Float]? = nil, desc: dnnl_memory_desc_t, ctx: DNNLContext,
                 fill: (UnsafeMutableRawPointer) throws -> Void) throws -> DNNLMemory? {
-        let file = fileURL(weights: weights, desc: desc)
+        let file = fileURL(weights: weights, scale: scale, desc: desc)
         sweepStaleTemporaries()
         countLock.lock()
         let pending = inFlight[file.path]
@@ -232,10 +233,14 @@ public final class WinogradWeightCache: @unchecked Sendable {
         return nil
     }
 
-    /// `<hash>.wino` in the cache folder.
-    func fileURL(weights: Tensor, desc: dnnl_memory_desc_t) -> URL {
+    /// `<hash>.wino` in the cache folder: a hash of the weights, their scale, the layout, oneDNN's
+    /// version and the CPU's instruction set.
+    func fileURL(weights: Tensor, scale: [Float]? = nil, desc: dnnl_memory_desc_t) -> URL {
         var hash = weights.withUnsafeBytes { ContentHash.of($0) }
         hash = ContentHash.combine(hash, weights.shape.map { UInt64($0) })
+        if let scale {
+            hash = ContentHash.combine(hash, [scale.withUnsafeBytes { ContentHash.of($0) }])
+        }
         var d = desc
         hash = ContentHash.combine(hash, [withUnsafeBytes(of: &d) { ContentHash.of($0) }])
         if let v = dnnl_version()?.pointee {

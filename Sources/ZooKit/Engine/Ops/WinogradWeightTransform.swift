@@ -79,13 +79,13 @@ enum WinogradWeightTransform {
         }
     }
 
-    /// Writes `weight` (`[oc, ic, 3, 3]`) transformed into `layout` at `output`
-    /// (`layout.size` bytes).
-    static func transform(_ weight: Tensor, layout: Layout, into output: UnsafeMutableRawPointer) {
+    /// Writes `weight` (`[oc, ic, 3, 3]`), each output channel's filter multiplied by its
+    /// factor in `scale` when given, transformed into `layout` at `output` (`layout.size` bytes).
+    static func transform(_ weight: Tensor, scale: [Float]? = nil, layout: Layout, into output: UnsafeMutableRawPointer) {
         let groups = layout.oc / 16
         let g = layout.alpha == 6 ? g4x3 : g2x3
         weight.withUnsafeBufferPointer { wb in
-            guard let w = wb.baseAddress else { return }
+            guard let w = wb.baseAddress, scale == nil || scale?.count == layout.oc else { return }
             let out = output.assumingMemoryBound(to: Float.self)
             let workers = min(groups, max(1, ProcessInfo.processInfo.activeProcessorCount))
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -93,7 +93,7 @@ enum WinogradWeightTransform {
                 var tiles = [SIMD16<Float>](repeating: .zero, count: layout.alpha * layout.alpha * layout.ic)
                 var group = worker
                 while group < groups {
-                    transformGroup(w, out, ocp: group * 16, layout: layout, g: g, tiles: &tiles)
+                    transformGroup(w, out, ocp: group * 16, scale: scale, layout: layout, g: g, tiles: &tiles)
                     group += workers
                 }
             }
@@ -104,9 +104,14 @@ enum WinogradWeightTransform {
     /// out `[uh][uw][ic][16]`, then copied to the output in runs of whole input-channel blocks
     /// (writing each 64-byte result straight to its scattered place in a layout of tens of
     /// megabytes was three times slower).
-    private static func transformGroup(_ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ocp: Int,
+    private static func transformGroup(_ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ocp: Int, scale: [Float]?,
                                        layout: Layout, g: [Float], tiles: inout [SIMD16<Float>]) {
         let ic = layout.ic, alpha = layout.alpha, filter = ic * 9
+        // The 16 channels' factors, multiplied in as the filter is read: the same float32 products
+        // as folding them into the weight first.
+        var factors = SIMD16<Float>(repeating: 1)
+        if let scale { for lane in 0..<16 { factors[lane] = scale[ocp + lane] } }
+        let scaled = scale != nil
         var x = [SIMD16<Float>](repeating: .zero, count: 9)
         var rows = [SIMD16<Float>](repeating: .zero, count: 3 * alpha)
         x.withUnsafeMutableBufferPointer { x in
@@ -117,7 +122,7 @@ enum WinogradWeightTransform {
                         for k in 0..<9 {
                             var v = SIMD16<Float>()
                             for lane in 0..<16 { v[lane] = base[lane * filter + k] }
-                            x[k] = v
+                            x[k] = scaled ? v * factors : v
                         }
                         // t[ih][j] = sum over iw of x[ih][iw] * G[j][iw] (oneDNN's order, no fused multiply-add).
                         for ih in 0..<3 {

@@ -26,6 +26,19 @@ struct BFloat16OpsTests {
         #expect(Self.isBFloat16Close(relativeError(got2, want2)), "\(relativeError(got2, want2))")
     }
 
+    @Test("A FrozenBN scale is applied before the weights are rounded to bfloat16, as folding first would")
+    func weightScale() throws {
+        var rng = SeededRandom(seed: 12)
+        let x = NaiveOps.relu(rng.tensor([1, 32, 10, 9])), wt = rng.tensor([48, 32, 1, 1], scale: 0.3), b = rng.tensor([48])
+        let scale = (0..<48).map { Float($0 % 5 + 1) * 0.29 }
+        let scaled = Conv2d(weight: wt, weightScale: scale, bias: b, relu: true, precision: .bfloat16)
+        let folded = Conv2d(weight: scaled.foldedWeight, bias: b, relu: true, precision: .bfloat16)
+        #expect(scaled.computesInBFloat16)
+        #expect(try scaled.forward(x).scalars == folded.forward(x).scalars)
+        let want = NaiveOps.conv2d(x, scaled.foldedWeight, b, stride: 1, padding: 0)
+        #expect(Self.isBFloat16Close(relativeError(try scaled.forward(x), NaiveOps.relu(want))))
+    }
+
     @Test("A bfloat16 output feeds the next bfloat16 conv without a float32 round trip")
     func chain() throws {
         var rng = SeededRandom(seed: 12)

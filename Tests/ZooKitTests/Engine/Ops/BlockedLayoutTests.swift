@@ -127,6 +127,30 @@ struct WinogradWeightCacheTests {
         return try conv.forward(input).tensor(context: "test")
     }
 
+    @Test("Convs of one weight with different FrozenBN scales get files of their own")
+    func scaleIsPartOfTheKey() throws {
+        let dir = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = WinogradWeightCache(directory: dir)
+        var rng = SeededRandom(seed: 32)
+        let x = NaiveOps.relu(rng.tensor([1, 64, 12, 12]))
+        let wt = rng.tensor([64, 64, 3, 3], scale: 0.05)
+        let input = try BlockedLayoutTests.blocked(x)
+        var outputs: [[Float]] = []
+        for factor in [Float(1), 0.5, 2] {
+            let scale = (0..<64).map { Float($0 % 3 + 1) * factor }
+            let conv = Conv2d(weight: wt, weightScale: scale, bias: nil, padding: 1, algorithm: .winograd)
+            conv.winogradCache = cache
+            let folded = Conv2d(weight: conv.foldedWeight, bias: nil, padding: 1, algorithm: .winograd)
+            let got = try conv.forward(input).tensor(context: "test")
+            #expect(got.scalars == (try folded.forward(input).tensor(context: "test")).scalars)
+            outputs.append(got.scalars)
+        }
+        #expect(cache.writes == 3 && cache.hits == 0)
+        #expect(outputs[0] != outputs[1] && outputs[1] != outputs[2])
+        cache.waitForPendingWrites()
+    }
+
     @Test("A second conv with the same weights maps the first one's file; a damaged file is rewritten")
     func cacheRoundTrip() throws {
         let dir = Self.temporaryFolder()

@@ -62,23 +62,45 @@ struct DenseOpsTests {
         #expect(sd.unusedKeys.isEmpty)
     }
 
-    @Test("A state dict given the only reference folds FrozenBN in place; a second read of the folded weight is an error")
-    func frozenBNFoldInPlace() throws {
+    @Test("FrozenBN's factor is kept beside the weight, which stays the loaded tensor; two modules may read one weight")
+    func frozenBNScaleKept() throws {
         var rng = SeededRandom(seed: 4)
         let dict = ["c.weight": rng.tensor([6, 4, 3, 3]), "c.norm.weight": rng.tensor([6]), "c.norm.bias": rng.tensor([6]),
                     "c.norm.running_mean": rng.tensor([6]), "c.norm.running_var": Tensor(shape: [6], repeating: 2)]
         let original = try #require(dict["c.weight"]), gamma = try #require(dict["c.norm.weight"])
         let address = original.scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-        let expected = original.scalars.enumerated().map { i, w in w * (gamma.scalars[i / 36] / (Float(2) + 1e-5).squareRoot()) }
-        _ = consume original
-        _ = consume gamma
-        let sd = StateDict(consume dict)
+        let scale = gamma.scalars.map { $0 / (Float(2) + 1e-5).squareRoot() }
+        let expected = original.scalars.enumerated().map { i, w in w * scale[i / 36] }
+        let sd = StateDict(dict)
         let conv = try Conv2d(sd, "c", in: 4, out: 6, kernel: 3, padding: 1, norm: true, bias: false)
         #expect(conv.weight.scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address)
-        #expect(conv.weight.scalars == expected)
-        #expect(throws: EngineError.weightAlreadyFolded(key: "c.weight")) {
-            try Conv2d(sd, "c", in: 4, out: 6, kernel: 3, padding: 1, norm: true, bias: false)
-        }
+        #expect(conv.weight == original)
+        #expect(conv.weightScale == scale)
+        #expect(conv.foldedWeight.scalars == expected)
+        let again = try Conv2d(sd, "c", in: 4, out: 6, kernel: 3, padding: 1, norm: true, bias: false)
+        #expect(again.weight == original && again.weightScale == scale)
+    }
+
+    @Test("A weight scale gives the same outputs, to the bit, as the weight folded beforehand",
+          arguments: [(3, 1, ConvolutionAlgorithm.winograd), (1, 1, .direct), (3, 2, .direct)])
+    func weightScaleMatchesFoldedWeight(_ p: (kernel: Int, stride: Int, algorithm: ConvolutionAlgorithm)) throws {
+        var rng = SeededRandom(seed: UInt64(20 + p.kernel * 2 + p.stride))
+        let x = NaiveOps.relu(rng.tensor([1, 32, 14, 18])), wt = rng.tensor([48, 32, p.kernel, p.kernel], scale: 0.2)
+        let b = rng.tensor([48])
+        let scale = (0..<48).map { Float($0 % 7 + 1) * 0.37 }
+        let folded = Tensor(shape: wt.shape, scalars: wt.scalars.enumerated().map { i, w in w * scale[i / (wt.count / 48)] })
+        let pad = p.kernel / 2
+        let scaled = Conv2d(weight: wt, weightScale: scale, bias: b, stride: p.stride, padding: pad, relu: true, algorithm: p.algorithm)
+        let plain = Conv2d(weight: folded, bias: b, stride: p.stride, padding: pad, relu: true, algorithm: p.algorithm)
+        #expect(scaled.foldedWeight.scalars == folded.scalars)
+        // The plain-layout path and the blocked path (oneDNN's reorder or the Winograd transform).
+        #expect(try scaled.forward(x).scalars == plain.forward(x).scalars)
+        let blockedX = try DNNLTensor(plain: x, context: "test").blocked(context: "test")
+        let got = try scaled.forward(blockedX).tensor(context: "test"), want = try plain.forward(blockedX).tensor(context: "test")
+        #expect(got.scalars == want.scalars)
+        // Not trivially so: the scale changes the answer.
+        let unscaled = Conv2d(weight: wt, bias: b, stride: p.stride, padding: pad, relu: true, algorithm: p.algorithm)
+        #expect(try unscaled.forward(x).scalars != want.scalars)
     }
 
     @Test("Missing and misshapen weights are errors naming the key")
