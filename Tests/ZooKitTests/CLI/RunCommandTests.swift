@@ -77,6 +77,7 @@ import ZooKit
     }
 
     @Test func weightsFileWithoutConfigIsAClearError() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
         let r = try TestSupport.runZoo(["run", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl").path,
                                         Self.images.appendingPathComponent("img5_tiny_64x48.png").path])
         #expect(r.status != 0)
@@ -141,12 +142,12 @@ import ZooKit
     }
 
     @Test func weightsThatDoNotFitTheConfigNameTheWeightsFile() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
         // Faster R-CNN weights with the Mask R-CNN config: the mask head's weights are missing.
         let weights = Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl")
         let r = try TestSupport.runZoo(["run", weights.path, Self.images.appendingPathComponent("img5_tiny_64x48.png").path,
                                         "--config", Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.yaml").path],
                                        environment: environment)
-        defer { try? FileManager.default.removeItem(at: work) }
         #expect(r.status != 0)
         let lines = r.stderr.split(separator: "\n").filter { $0.contains("mask_head") }
         #expect(lines.count == 1, "\(r.stderr)")

@@ -6,11 +6,18 @@ import Testing
 /// recurse per level), and Python literals are bounded in depth: a hostile file is one
 /// `ConfigError`, not a stack overflow or a hang.
 @Suite("Config YAML: nesting and alias limits")
-struct ConfigYAMLLimitsTests {
+final class ConfigYAMLLimitsTests {
     static let fixture = TestSupport.fixtures.appendingPathComponent("models/tiny_faster_rcnn_R_50_FPN.yaml")
 
+    /// This test's folder for the files `file` writes; each test has its own instance, whose `deinit`
+    /// removes the folder when the test ends.
+    private let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-limits-\(UUID().uuidString)")
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    /// `text` as `hostile.yaml` in a fresh folder under `root`.
     private func file(_ text: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-limits-\(UUID().uuidString)")
+        let dir = root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent("hostile.yaml")
         try text.write(to: url, atomically: true, encoding: .utf8)

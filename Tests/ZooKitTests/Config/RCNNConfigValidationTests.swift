@@ -21,7 +21,8 @@ struct RCNNConfigValidationTests {
         return nil
     }
 
-    /// A file in a fresh folder that takes the fixture as `_BASE_` and sets `yaml` over it.
+    /// A file in a fresh folder that takes the fixture as `_BASE_` and sets `yaml` over it; the caller
+    /// removes the folder (`url.deletingLastPathComponent()`).
     private func overFixture(_ yaml: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-validate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -164,6 +165,7 @@ struct RCNNConfigValidationTests {
             INPUT:
               MIN_SIZE_TEST: -400
             """)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         do {
             _ = try RCNNConfig.load(contentsOf: url)
             Issue.record("no error")
@@ -182,6 +184,7 @@ struct RCNNConfigValidationTests {
               ROI_KEYPOINT_HEAD:
                 CONV_DIMS: [0]
             """)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let e = outOfRange { _ = try RCNNConfig.load(contentsOf: url) }
         #expect(e?.key == "MODEL.ROI_KEYPOINT_HEAD.CONV_DIMS" && e?.loc.line == 5)
     }

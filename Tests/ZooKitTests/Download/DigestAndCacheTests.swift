@@ -14,6 +14,7 @@ struct DigestAndCacheTests {
         sha.update(Data("abc".utf8))
         #expect(sha.finalizeHex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-abc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
         try Data("abc".utf8).write(to: file)
         #expect(try md5Hex(of: file) == "900150983cd24fb0d6963f7d28e17f72")
         #expect(try sha256Hex(of: file) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

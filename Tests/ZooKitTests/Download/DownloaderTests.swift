@@ -5,7 +5,7 @@ import Testing
 /// The downloader against the loopback server with faults: resume, Range ignored, retries,
 /// corruption, 404, stalls, offline, concurrency, mirrors and detectron2's cache.
 @Suite("Downloader")
-struct DownloaderTests {
+final class DownloaderTests {
     let server: FaultServer
     let cacheRoot: URL
     let data = TestCheckpoint.data
@@ -16,6 +16,9 @@ struct DownloaderTests {
         try server.serve(TestCheckpoint.data, as: TestCheckpoint.name)
         cacheRoot = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-cache-\(UUID().uuidString)")
     }
+
+    /// Each test has its own instance, so this removes the test's cache when the test ends.
+    deinit { try? FileManager.default.removeItem(at: cacheRoot) }
 
     /// Options for a fresh cache, fetching through `mode` on the fault server, fast retries.
     func options(_ mode: String, detectron2Roots: [URL] = []) -> FetchOptions {
@@ -191,6 +194,7 @@ struct DownloaderTests {
     func detectron2CacheReuse() throws {
         let url = zooURL("iopath")
         let iopath = cacheRoot.deletingLastPathComponent().appendingPathComponent("iopath-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: iopath) }
         let theirs = iopath.appendingPathComponent(pathFragment(url))
         try FileManager.default.createDirectory(at: theirs.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: theirs)
@@ -238,6 +242,7 @@ struct DownloaderTests {
     func fileMirror() throws {
         let url = zooURL("filemirror")
         let mirror = cacheRoot.deletingLastPathComponent().appendingPathComponent("mirror-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: mirror) }
         let there = mirror.appendingPathComponent(pathFragment(url))
         try FileManager.default.createDirectory(at: there.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: there)
@@ -254,6 +259,7 @@ struct DownloaderTests {
     @Test("a file:// source resumes a partial file")
     func fileResume() throws {
         let source = cacheRoot.deletingLastPathComponent().appendingPathComponent("src-\(UUID().uuidString)-\(TestCheckpoint.name)")
+        defer { try? FileManager.default.removeItem(at: source) }
         try data.write(to: source)
         let destination = cacheRoot.appendingPathComponent("direct/\(TestCheckpoint.name)")
         try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)

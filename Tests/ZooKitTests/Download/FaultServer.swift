@@ -12,17 +12,28 @@ final class FaultServer: @unchecked Sendable {
         var sent: Int
     }
 
-    static let shared: FaultServer? = try? FaultServer()
+    /// The server for the whole test process. A static is never deinitialized, so its folder is
+    /// removed by an exit handler instead.
+    static let shared: FaultServer? = {
+        guard let server = try? FaultServer() else { return nil }
+        atexit {
+            if let root = FaultServer.shared?.root { try? FileManager.default.removeItem(at: root) }
+        }
+        return server
+    }()
 
     let port: Int
     let root: URL
     private let process: Process
     private let stdin: Pipe
 
-    /// Serves files from a fresh temporary folder.
+    /// Serves files from a fresh temporary folder (removed again if the server does not start).
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-fault-server-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-fault-server-\(getpid())-\(UUID().uuidString)")
+        root = folder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var started = false
+        defer { if !started { try? FileManager.default.removeItem(at: folder) } }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/Tools/fault_server.py").path, root.path]
@@ -41,6 +52,7 @@ final class FaultServer: @unchecked Sendable {
             throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "fault server did not print its port"])
         }
         self.port = port
+        started = true
     }
 
     /// The base URL for a mode: `http://127.0.0.1:PORT/<mode>/`.

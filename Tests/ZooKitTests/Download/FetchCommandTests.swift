@@ -6,7 +6,7 @@ import Testing
 /// offline, and the cache subcommands. Entries come from a test index (ZOO_INDEX) whose URLs are
 /// the canonical ones, fetched through `--mirror` from the fault server.
 @Suite("zoo fetch and zoo cache")
-struct FetchCommandTests {
+final class FetchCommandTests {
     let server: FaultServer
     let work: URL
     let id: String
@@ -29,6 +29,9 @@ struct FetchCommandTests {
         environment = ["ZOO_CACHE": work.appendingPathComponent("cache").path, "ZOO_INDEX": indexFile.path,
                        "ZOO_RETRY_DELAY": "0.01", "ZOO_MIRROR": ""]
     }
+
+    /// Each test has its own instance, so this removes the test's folder (index and cache) when the test ends.
+    deinit { try? FileManager.default.removeItem(at: work) }
 
     var cachedFile: URL { work.appendingPathComponent("cache").appendingPathComponent(ModelCache.relativePath(forURL: url)) }
     var fragment: String { "Test/\(id)/" }
