@@ -234,7 +234,7 @@ enum EngineBenchmark {
                                         metadata: [:], to: weightsFile)
         }
 
-        // Start-up: building the model (FrozenBN folding, weight checks); generating the random
+        // Start-up: building the model (weight checks, FrozenBN scales); generating the random
         // weights is not counted. The first run's extra time over the median is primitive creation
         // and weight reorders for the first shapes: "cold" with an empty Winograd weight cache,
         // "cached" for a second model built from the same weights once the cache holds them (what a

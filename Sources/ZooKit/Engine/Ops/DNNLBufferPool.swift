@@ -1,8 +1,8 @@
 import Foundation
 
-/// Freed activation buffers kept for the next image, keyed by size: each `predict` allocates the
-/// same sizes again, and fresh multi-megabyte allocations cost page faults and zeroing by the
-/// kernel (about a tenth of a run). Holds at most `limit` bytes (the oldest are freed beyond it),
+/// Freed activation buffers kept for reuse, lent to requests of their size or up to
+/// `maximumSlack` times smaller: each `predict` allocates the same sizes again, and fresh
+/// multi-megabyte allocations cost page faults and zeroing by the kernel (about a tenth of a run). Holds at most `limit` bytes (the oldest are freed beyond it),
 /// and `startImage` frees buffers that a whole image went by without using (another image size,
 /// another model, the benchmark's ceiling measurement), so they do not raise the peak memory.
 final class DNNLBufferPool: @unchecked Sendable {

@@ -4,18 +4,23 @@ internal import CZooDNNL
 /// A fully connected layer (PyTorch `Linear`, `y = x W^T + b`) as one oneDNN sgemm over all rows,
 /// with optional ReLU; in `ConvolutionPrecision.bfloat16`, one oneDNN bfloat16 inner product.
 ///
-/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. In float32
-/// the weight is kept transposed, `[in, out]`: oneDNN's sgemm runs the box head's 1000 x 12544 x
-/// 1024 product about a fifth faster with both operands untransposed. In bfloat16 it is kept as
-/// given, `[out, in]` (a view of the weights file when loaded from one), and read once into the
-/// inner product's bfloat16 layout.
+/// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. In float32 a
+/// weight under `transposeLimit` is kept transposed, `[in, out]`, for sgemm with both operands
+/// untransposed (on this project's AMD EPYC machine the box head's 1000 x 1024 x 1024 product takes
+/// 10.9 ms so against 12.7 ms transposed); a larger one is read as given, `[out, in]`, a view of
+/// the weights file when loaded from one, with sgemm transposing it (the 1000 x 12544 x 1024
+/// product: 132.7 against 133.3 ms here, so copying 51 MB of fresh memory at start-up would buy
+/// nothing; on the earlier sessions' Intel Xeon the untransposed one was about a fifth faster).
+/// In bfloat16 the weight is kept as given and read once into the inner product's bfloat16 layout.
 public final class Linear {
-    /// The weight as sgemm (`W^T`, `[in, out]`) or the bfloat16 inner product (`W`, `[out, in]`) reads it.
+    /// The weight as the layer reads it: transposed (`W^T`, `[in, out]`) or as given (`W`, `[out, in]`).
     let weights: Weights
     enum Weights {
         case transposed(Tensor)
         case asGiven(Tensor)
     }
+    /// Float32 weights below this many bytes are transposed at build.
+    static let transposeLimit = 16 << 20
     /// Bias `[out]`.
     public let bias: Tensor
     public let relu: Bool
@@ -38,7 +43,8 @@ public final class Linear {
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         // (A layer with no inputs is left to sgemm's path, which gives the bias.)
-        weights = precision == .bfloat16 && inFeatures > 0 ? .asGiven(weight) : .transposed(try Self.transposed(weight))
+        let small = weight.count * MemoryLayout<Float>.size < Self.transposeLimit
+        weights = (precision == .bfloat16 && inFeatures > 0) || !small ? .asGiven(weight) : .transposed(try Self.transposed(weight))
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
         self.relu = relu
@@ -122,10 +128,11 @@ public final class Linear {
         guard input.rank >= 1, rows * inFeatures == input.count else {
             throw EngineError.inputShape(layer: name, expected: "[R, \(inFeatures)] (flattened)", actual: input.shape)
         }
-        let weightTransposed: Tensor
+        let weight: Tensor, transposed: Bool
         switch weights {
-        case .asGiven(let weight): return try forwardBFloat16(input, weight: weight)
-        case .transposed(let t): weightTransposed = t
+        case .asGiven(let w) where precision == .bfloat16 && inFeatures > 0: return try forwardBFloat16(input, weight: w)
+        case .asGiven(let w): (weight, transposed) = (w, false)
+        case .transposed(let t): (weight, transposed) = (t, true)
         }
         let n = outFeatures, k = inFeatures
         // Start from the bias in every row, then C = 1 * A * W^T + 1 * C.
@@ -134,11 +141,12 @@ public final class Linear {
         for r in 0..<rows { out.replaceSubrange(r * n..<(r + 1) * n, with: b) }
         if rows > 0, k > 0 {
             let status = input.withUnsafeBufferPointer { a in
-                weightTransposed.withUnsafeBufferPointer { b in
+                weight.withUnsafeBufferPointer { b in
                     out.withUnsafeMutableBufferPointer { c in
-                        dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")),
+                        // B is W^T ([in, out], leading dimension out) or W read transposed ([out, in], in).
+                        dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: transposed ? "N" : "T")),
                                    dnnl_dim_t(rows), dnnl_dim_t(n), dnnl_dim_t(k), 1.0,
-                                   a.baseAddress, dnnl_dim_t(k), b.baseAddress, dnnl_dim_t(n), 1.0,
+                                   a.baseAddress, dnnl_dim_t(k), b.baseAddress, dnnl_dim_t(transposed ? n : k), 1.0,
                                    c.baseAddress, dnnl_dim_t(n))
                     }
                 }

@@ -84,8 +84,10 @@ enum WinogradWeightTransform {
     static func transform(_ weight: Tensor, scale: [Float]? = nil, layout: Layout, into output: UnsafeMutableRawPointer) {
         let groups = layout.oc / 16
         let g = layout.alpha == 6 ? g4x3 : g2x3
+        // A short scale would leave the output unwritten, and a cache file would keep it.
+        precondition(scale == nil || scale?.count == layout.oc, "Winograd transform: one scale per output channel")
         weight.withUnsafeBufferPointer { wb in
-            guard let w = wb.baseAddress, scale == nil || scale?.count == layout.oc else { return }
+            guard let w = wb.baseAddress else { return }
             let out = output.assumingMemoryBound(to: Float.self)
             let workers = min(groups, max(1, ProcessInfo.processInfo.activeProcessorCount))
             DispatchQueue.concurrentPerform(iterations: workers) { worker in

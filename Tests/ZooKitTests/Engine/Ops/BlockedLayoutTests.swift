@@ -399,10 +399,20 @@ struct ScratchpadPoolTests {
         (large.pointer + (64 << 20) - 1).storeBytes(of: 9, as: UInt8.self)
         #expect((large.pointer + (64 << 20) - 1).load(as: UInt8.self) == 9)
         // Two lent at once are two buffers.
-        let other = pool.take(1 << 16)
+        let other = pool.take(1 << 20)
         #expect(other.pointer != large.pointer)
         pool.give(large)
         pool.give(other)
+        // A use goes to the buffer whose touched part holds it, the smallest such: 2 MiB to the one
+        // touched to 64 MiB, 512 KiB to the one touched to 1 MiB; then 128 MiB to the one touched
+        // furthest (the 64 MiB one), not the 1 MiB one, which would have to grow as far.
+        let two = pool.take(2 << 20), half = pool.take(1 << 19)
+        #expect(two.pointer == large.pointer && half.pointer == other.pointer)
+        pool.give(two)
+        pool.give(half)
+        let big = pool.take(128 << 20)
+        #expect(big.pointer == large.pointer)
+        pool.give(big)
         pool.releaseAll()
     }
 }

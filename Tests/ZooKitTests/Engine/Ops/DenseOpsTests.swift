@@ -82,16 +82,18 @@ struct DenseOpsTests {
     }
 
     @Test("A weight scale gives the same outputs, to the bit, as the weight folded beforehand",
-          arguments: [(3, 1, ConvolutionAlgorithm.winograd), (1, 1, .direct), (3, 2, .direct)])
-    func weightScaleMatchesFoldedWeight(_ p: (kernel: Int, stride: Int, algorithm: ConvolutionAlgorithm)) throws {
-        var rng = SeededRandom(seed: UInt64(20 + p.kernel * 2 + p.stride))
-        let x = NaiveOps.relu(rng.tensor([1, 32, 14, 18])), wt = rng.tensor([48, 32, p.kernel, p.kernel], scale: 0.2)
+          arguments: [(3, 1, 1, ConvolutionAlgorithm.winograd), (1, 1, 1, .direct), (3, 2, 1, .direct), (3, 1, 2, .direct)])
+    func weightScaleMatchesFoldedWeight(_ p: (kernel: Int, stride: Int, groups: Int, algorithm: ConvolutionAlgorithm)) throws {
+        var rng = SeededRandom(seed: UInt64(20 + p.kernel * 2 + p.stride + p.groups * 5))
+        let x = NaiveOps.relu(rng.tensor([1, 32, 14, 18])), wt = rng.tensor([48, 32 / p.groups, p.kernel, p.kernel], scale: 0.2)
         let b = rng.tensor([48])
         let scale = (0..<48).map { Float($0 % 7 + 1) * 0.37 }
         let folded = Tensor(shape: wt.shape, scalars: wt.scalars.enumerated().map { i, w in w * scale[i / (wt.count / 48)] })
         let pad = p.kernel / 2
-        let scaled = Conv2d(weight: wt, weightScale: scale, bias: b, stride: p.stride, padding: pad, relu: true, algorithm: p.algorithm)
-        let plain = Conv2d(weight: folded, bias: b, stride: p.stride, padding: pad, relu: true, algorithm: p.algorithm)
+        let scaled = Conv2d(weight: wt, weightScale: scale, bias: b, stride: p.stride, padding: pad, groups: p.groups, relu: true,
+                            algorithm: p.algorithm)
+        let plain = Conv2d(weight: folded, bias: b, stride: p.stride, padding: pad, groups: p.groups, relu: true,
+                           algorithm: p.algorithm)
         #expect(scaled.foldedWeight.scalars == folded.scalars)
         // The plain-layout path and the blocked path (oneDNN's reorder or the Winograd transform).
         #expect(try scaled.forward(x).scalars == plain.forward(x).scalars)
@@ -99,7 +101,8 @@ struct DenseOpsTests {
         let got = try scaled.forward(blockedX).tensor(context: "test"), want = try plain.forward(blockedX).tensor(context: "test")
         #expect(got.scalars == want.scalars)
         // Not trivially so: the scale changes the answer.
-        let unscaled = Conv2d(weight: wt, bias: b, stride: p.stride, padding: pad, relu: true, algorithm: p.algorithm)
+        let unscaled = Conv2d(weight: wt, bias: b, stride: p.stride, padding: pad, groups: p.groups, relu: true,
+                              algorithm: p.algorithm)
         #expect(try unscaled.forward(x).scalars != want.scalars)
     }
 
@@ -141,6 +144,18 @@ struct DenseOpsTests {
         let r = try Linear(weight: wt, bias: b, relu: true).forward(x)
         #expect(relativeError(r, NaiveOps.relu(NaiveOps.linear(flat, wt, b))) < 1e-5)
         #expect(try Linear(weight: wt, bias: b).forward(Tensor(shape: [0, 12])).shape == [0, 9])
+    }
+
+    @Test("A large Linear weight is read as given (sgemm transposes it), a small one is transposed once; both compute the product")
+    func linearLargeWeight() throws {
+        var rng = SeededRandom(seed: 6)
+        let k = Linear.transposeLimit / MemoryLayout<Float>.size / 256 + 1
+        let wt = rng.tensor([256, k], scale: 0.05), b = rng.tensor([256]), x = rng.tensor([5, k])
+        let large = try Linear(weight: wt, bias: b, relu: true)
+        guard case .asGiven = large.weights else { Issue.record("a weight over the limit is transposed"); return }
+        #expect(relativeError(try large.forward(x), NaiveOps.relu(NaiveOps.linear(x, wt, b))) < 1e-5)
+        let small = try Linear(weight: rng.tensor([9, 12]), bias: nil)
+        guard case .transposed = small.weights else { Issue.record("a weight under the limit is not transposed"); return }
     }
 
     @Test("Max pooling, nearest and bilinear x2 upsampling follow PyTorch")

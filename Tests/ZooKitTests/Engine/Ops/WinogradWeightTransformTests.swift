@@ -33,6 +33,20 @@ struct WinogradWeightTransformTests {
         let y = try conv.forward(input).tensor(context: "test")
         #expect(relativeError(y, NaiveOps.conv2d(x, wt, b, stride: 1, padding: 1)) < 1e-4)
     }
+
+    @Test("With a FrozenBN scale, the transform and oneDNN's reorder (given the folded weight) agree to the bit")
+    func scaledEqualsOneDNN() throws {
+        var rng = SeededRandom(seed: 77)
+        let wt = rng.tensor([256, 256, 3, 3], scale: 0.03)
+        let scale = (0..<256).map { Float($0 % 9 + 1) * 0.21 }
+        let scaled = Conv2d(weight: wt, weightScale: scale, bias: nil, padding: 1, algorithm: .winograd)
+        let unscaled = Conv2d(weight: wt, bias: nil, padding: 1, algorithm: .winograd)
+        let input = try BlockedLayoutTests.blocked(NaiveOps.relu(rng.tensor([2, 256, 14, 14])))
+        let both = try #require(try scaled.winogradWeightsBothWays(for: input))
+        let plainBoth = try #require(try unscaled.winogradWeightsBothWays(for: input))
+        #expect(both.transform == both.reorder)
+        #expect(both.transform != plainBoth.transform, "the scale must change the transformed weights")
+    }
 }
 
 /// The Winograd weight files as `zoo cache ls` and `zoo cache verify` see them.
