@@ -43,6 +43,16 @@ final class DNNLBufferPool: @unchecked Sendable {
                 held -= buffer.size
                 return (buffer.pointer, buffer.size)
             }
+            // A miss: buffers left from earlier images (another image size) make way, oldest first,
+            // for as many bytes as the new one, so a batch of mixed sizes does not hold the last
+            // image's buffers on top of this one's.
+            var released = 0
+            while released < size, let i = free.firstIndex(where: { $0.image < image }) {
+                let stale = free.remove(at: i)
+                held -= stale.size
+                released += stale.size
+                stale.pointer.deallocate()
+            }
         }
         return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
     }

@@ -361,6 +361,22 @@ struct BufferPoolTests {
         #expect(pool.heldBytes == 0)
     }
 
+    @Test("A miss frees buffers left from earlier images, oldest first, for as many bytes as it allocates; this image's stay")
+    func missEvictsStaleBuffers() {
+        let pool = DNNLBufferPool()
+        let size = 1 << 20
+        let a = pool.take(size), b = pool.take(4 * size), c = pool.take(16 * size)
+        for buffer in [a, b, c] { pool.give(buffer.pointer, buffer.size) }   // returned during image 0, a oldest
+        pool.startImage()                                                     // image 1
+        let mine = pool.take(5 * size)                                        // a miss (16 MiB is over 2x): a and b go, not c
+        #expect(pool.heldBytes == 16 * size)
+        pool.give(mine.pointer, mine.size)                                    // returned during image 1
+        let again = pool.take(40 * size)                                      // c goes; this image's 5 MiB stays
+        #expect(pool.heldBytes == 5 * size)
+        pool.give(again.pointer, again.size)
+        pool.releaseAll()
+    }
+
     @Test("A free buffer up to twice the size asked for is lent, the smallest first; a larger one is not")
     func largerBuffersLent() {
         let pool = DNNLBufferPool()
