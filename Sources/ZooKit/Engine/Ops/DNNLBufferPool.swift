@@ -2,9 +2,11 @@ import Foundation
 
 /// Freed activation buffers kept for reuse, lent to requests of their size or up to
 /// `maximumSlack` times smaller: each `predict` allocates the same sizes again, and fresh
-/// multi-megabyte allocations cost page faults and zeroing by the kernel (about a tenth of a run). Holds at most `limit` bytes (the oldest are freed beyond it),
-/// and `startImage` frees buffers that a whole image went by without using (another image size,
-/// another model, the benchmark's ceiling measurement), so they do not raise the peak memory.
+/// multi-megabyte allocations cost page faults and zeroing by the kernel (about a tenth of a run).
+/// Holds at most `limit` bytes (the oldest are freed beyond it); a request no free buffer serves
+/// first frees buffers left from earlier images, and `startImage` frees those that a whole image
+/// went by without using (another image size, another model, the benchmark's ceiling
+/// measurement), so they do not raise the peak memory.
 final class DNNLBufferPool: @unchecked Sendable {
     static let shared = DNNLBufferPool()
     private let lock = NSLock()
@@ -28,7 +30,8 @@ final class DNNLBufferPool: @unchecked Sendable {
 
     /// A 64-byte aligned buffer of at least `size` bytes (contents undefined), and its size, to
     /// be given back with it: the smallest free one that holds `size` bytes without being more
-    /// than `maximumSlack` times larger, else a new one of `size` bytes.
+    /// than `maximumSlack` times larger, else a new one of `size` bytes (after freeing as many
+    /// bytes of buffers returned during earlier images, oldest first).
     func take(_ size: Int) -> (pointer: UnsafeMutableRawPointer, size: Int) {
         if size >= minimumSize {
             lock.lock()
