@@ -104,16 +104,10 @@ extension Conv2d {
         let context = "Conv2d \(name) weights"
         let o = outChannels, kh = weight.shape[2], kw = weight.shape[3], g = groups
         let dims = g == 1 ? [o, weight.shape[1], kh, kw] : [g, o / g, weight.shape[1], kh, kw]
-        let userW = try DNNL.desc(dims, g == 1 ? dnnl_oihw : dnnl_goihw, context: context)
         let weights = try DNNLMemory(desc, ctx, pointer: pointer, context: context)
-        // oneDNN's reorders into its Winograd layouts do not apply output scales: those get the
-        // weight folded beforehand.
-        let scaledByReorder = desc.format_kind != dnnl_format_kind_wino
-        let source = scaledByReorder ? weight : foldedWeight
-        try source.withUnsafeBufferPointer { wb in
-            guard let base = wb.baseAddress else { return }
-            let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
-            try DNNL.reorder(from, weights, ctx, scales: scaledByReorder ? weightScale : nil, context: context)
+        try weight.withUnsafeBufferPointer {
+            try DNNL.reorderWeights($0, dims: dims, tag: g == 1 ? dnnl_oihw : dnnl_goihw, scales: weightScale, into: weights, ctx,
+                                    context: context)
         }
     }
 

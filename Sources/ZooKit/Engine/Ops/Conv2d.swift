@@ -103,14 +103,7 @@ public final class Conv2d {
     /// when there is a scale.
     public var foldedWeight: Tensor {
         guard let weightScale else { return weight }
-        let perOut = weight.count / max(outChannels, 1)
-        var folded = [Float](repeating: 0, count: weight.count)
-        weight.withUnsafeBufferPointer { w in
-            folded.withUnsafeMutableBufferPointer { f in
-                for i in 0..<w.count { f[i] = w[i] * weightScale[i / perOut] }
-            }
-        }
-        return Tensor(shape: weight.shape, scalars: folded)
+        return Tensor(shape: weight.shape, scalars: weight.withUnsafeBufferPointer { DNNL.folded($0, scales: weightScale) })
     }
 
     /// Output shape for an `[N, C, H, W]` input.

@@ -233,6 +233,32 @@ enum DNNL {
         return dnnl_memory_desc_equal(&a, &b) != 0
     }
 
+    /// Writes `values` (plain, `dims` in layout `tag`) into `to` with a one-off reorder, each
+    /// value multiplied by its output channel's factor in `scales` when given (see `DNNLReorder`).
+    /// oneDNN's reorders into its Winograd layouts ignore output scales: for those the values
+    /// are folded first (`folded`), the same float32 products.
+    static func reorderWeights(_ values: UnsafeBufferPointer<Float>, dims: [Int], tag: dnnl_format_tag_t, scales: [Float]?,
+                               into to: DNNLMemory, _ ctx: DNNLContext, context: @autoclosure () -> String) throws {
+        let user = try desc(dims, tag, context: context())
+        func write(_ source: UnsafeBufferPointer<Float>, scales: [Float]?) throws {
+            guard let base = source.baseAddress else { return }
+            let from = try DNNLMemory(user, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context())
+            try reorder(from, to, ctx, scales: scales, context: context())
+        }
+        if let scales, to.desc.format_kind == dnnl_format_kind_wino {
+            try folded(values, scales: scales).withUnsafeBufferPointer { try write($0, scales: nil) }
+        } else {
+            try write(values, scales: scales)
+        }
+    }
+
+    /// `values` (output channels outermost) with each output channel's values multiplied by its
+    /// factor in `scales`.
+    static func folded(_ values: UnsafeBufferPointer<Float>, scales: [Float]) -> [Float] {
+        let perOut = values.count / max(scales.count, 1)
+        return values.indices.map { values[$0] * scales[$0 / perOut] }
+    }
+
     /// Copies `from` into `to` (each with its own layout) with a one-off reorder primitive.
     static func reorder(_ from: DNNLMemory, _ to: DNNLMemory, _ ctx: DNNLContext, scales: [Float]? = nil,
                         context: @autoclosure () -> String) throws {

@@ -69,23 +69,10 @@ final class DNNLConvPlan {
         dstOut = try innerDst.map { try DNNLReorder($0, userDst, ctx, context: context + " (output reorder)") }
 
         // Weights: user layout -> the primitive's layout, once.
-        let userW = try DNNL.desc(weightsDims, weightsTag, context: context)
         let weights = try DNNLMemory(wMD, ctx, pointer: nil, context: context)
         self.weights = weights
-        let raw = UnsafeMutableRawPointer(mutating: weightValues.baseAddress) ?? UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 4)
-        if let weightScales, wMD.format_kind == dnnl_format_kind_wino {
-            // oneDNN's reorders into its Winograd layouts do not apply output scales: fold first.
-            let perOut = weightValues.count / max(weightScales.count, 1)
-            let folded = weightValues.enumerated().map { i, w in w * weightScales[i / perOut] }
-            try folded.withUnsafeBufferPointer { f in
-                guard let base = f.baseAddress else { return }
-                let from = try DNNLMemory(userW, ctx, pointer: UnsafeMutableRawPointer(mutating: base), context: context)
-                try DNNL.reorder(from, weights, ctx, context: context + " (weights)")
-            }
-        } else {
-            let from = try DNNLMemory(userW, ctx, pointer: raw, context: context)
-            try DNNL.reorder(from, weights, ctx, scales: weightScales, context: context + " (weights)")
-        }
+        try DNNL.reorderWeights(weightValues, dims: weightsDims, tag: weightsTag, scales: weightScales, into: weights, ctx,
+                                context: context + " (weights)")
         let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
         self.bias = bias
         biasValues.withUnsafeBytes { src in

@@ -7,17 +7,21 @@ internal import CZooDNNL
 /// Input `[R, in]` (or any `[R, ...]` flattened to `in` per row), output `[R, out]`. In float32 a
 /// weight under `transposeLimit` is kept transposed, `[in, out]`, for sgemm with both operands
 /// untransposed (on this project's AMD EPYC machine the box head's 1000 x 1024 x 1024 product takes
-/// 10.9 ms so against 12.7 ms transposed); a larger one is read as given, `[out, in]`, a view of
+/// 10.9 ms so, against 12.7 ms with sgemm transposing W); a larger one is read as given, `[out, in]`, a view of
 /// the weights file when loaded from one, with sgemm transposing it (the 1000 x 12544 x 1024
 /// product: 132.7 against 133.3 ms here, so copying 51 MB of fresh memory at start-up would buy
 /// nothing; on the earlier sessions' Intel Xeon the untransposed one was about a fifth faster).
 /// In bfloat16 the weight is kept as given and read once into the inner product's bfloat16 layout.
 public final class Linear {
-    /// The weight as the layer reads it: transposed (`W^T`, `[in, out]`) or as given (`W`, `[out, in]`).
+    /// The weight as the layer reads it.
     let weights: Weights
     enum Weights {
+        /// `W^T`, `[in, out]`, for sgemm.
         case transposed(Tensor)
+        /// `W`, `[out, in]`, for sgemm transposing it.
         case asGiven(Tensor)
+        /// `W`, `[out, in]`, read once into the bfloat16 inner product's layout.
+        case bfloat16(Tensor)
     }
     /// Float32 weights below this many bytes are transposed at build.
     static let transposeLimit = 16 << 20
@@ -43,8 +47,13 @@ public final class Linear {
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         // (A layer with no inputs is left to sgemm's path, which gives the bias.)
-        let small = weight.count * MemoryLayout<Float>.size < Self.transposeLimit
-        weights = (precision == .bfloat16 && inFeatures > 0) || !small ? .asGiven(weight) : .transposed(try Self.transposed(weight))
+        if precision == .bfloat16 && inFeatures > 0 {
+            weights = .bfloat16(weight)
+        } else if weight.count * MemoryLayout<Float>.size >= Self.transposeLimit {
+            weights = .asGiven(weight)
+        } else {
+            weights = .transposed(try Self.transposed(weight))
+        }
         self.bias = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(self.bias.shape == [weight.shape[0]], "Linear bias must be [\(weight.shape[0])]")
         self.relu = relu
@@ -58,13 +67,11 @@ public final class Linear {
         guard count > 0 else { return Tensor(shape: [cols, rows]) }
         let scalars = try [Float].filled(count: count) { dst in
             try m.withUnsafeBufferPointer { src in
-                guard let input = src.baseAddress, let out = dst.baseAddress else { return }
+                guard let out = dst.baseAddress else { return }
                 let ctx = try DNNLContext.get()
-                let from = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ab, context: "Linear transpose"), ctx,
-                                          pointer: UnsafeMutableRawPointer(mutating: input), context: "Linear transpose")
                 let to = try DNNLMemory(try DNNL.desc([rows, cols], dnnl_ba, context: "Linear transpose"), ctx,
                                         pointer: UnsafeMutableRawPointer(out), context: "Linear transpose")
-                try DNNL.reorder(from, to, ctx, context: "Linear transpose")
+                try DNNL.reorderWeights(src, dims: [rows, cols], tag: dnnl_ab, scales: nil, into: to, ctx, context: "Linear transpose")
             }
         }
         return Tensor(shape: [cols, rows], scalars: scalars)
@@ -101,11 +108,9 @@ public final class Linear {
             weights = w.memory
         } else {
             weights = try DNNLMemory(plan.weightsDesc, ctx, pointer: nil, context: context)
-            try weight.withUnsafeBufferPointer { w in
-                guard let base = w.baseAddress else { return }
-                let user = try DNNLMemory(DNNL.desc([outFeatures, inFeatures], dnnl_ab, context: context), ctx,
-                                          pointer: UnsafeMutableRawPointer(mutating: base), context: context)
-                try DNNL.reorder(user, weights, ctx, context: context + " (weights to bf16)")
+            try weight.withUnsafeBufferPointer {
+                try DNNL.reorderWeights($0, dims: [outFeatures, inFeatures], tag: dnnl_ab, scales: nil, into: weights, ctx,
+                                        context: context + " (weights to bf16)")
             }
             bfloat16Weights = (plan.weightsDesc, weights)
         }
@@ -130,7 +135,7 @@ public final class Linear {
         }
         let weight: Tensor, transposed: Bool
         switch weights {
-        case .asGiven(let w) where precision == .bfloat16 && inFeatures > 0: return try forwardBFloat16(input, weight: w)
+        case .bfloat16(let w): return try forwardBFloat16(input, weight: w)
         case .asGiven(let w): (weight, transposed) = (w, false)
         case .transposed(let t): (weight, transposed) = (t, true)
         }
