@@ -105,6 +105,8 @@ public final class GeneralizedRCNN {
                                                 classAgnosticBoxReg: box.clsAgnosticBBoxReg)
         roiBox2Box = Box2BoxTransform(weights: box.bboxRegWeights)
 
+        // The heads' batch: at most DETECTIONS_PER_IMAGE boxes (any number when it is negative).
+        let headRows = config.test.detectionsPerImage > 0 ? config.test.detectionsPerImage : nil
         if m.maskOn {
             let mask = m.roiMaskHead
             maskPooler = ROIPooler(outputSize: mask.poolerResolution, scales: roiScales,
@@ -112,7 +114,7 @@ public final class GeneralizedRCNN {
             maskHead = try MaskRCNNConvUpsampleHead(
                 state, inChannels: channels, numClasses: m.roiHeads.numClasses, numConv: mask.numConv,
                 convDim: mask.convDim, convNorm: !mask.norm.isEmpty, classAgnostic: mask.clsAgnosticMask,
-                algorithm: algorithm, precision: precision)
+                algorithm: algorithm, precision: precision, detectionsPerImage: headRows)
         } else {
             maskPooler = nil
             maskHead = nil
@@ -123,7 +125,7 @@ public final class GeneralizedRCNN {
                                        samplingRatio: kp.poolerSamplingRatio, aligned: kp.poolerType == "ROIAlignV2")
             keypointHead = try KRCNNConvDeconvUpsampleHead(
                 state, inChannels: channels, numKeypoints: kp.numKeypoints, convDims: kp.convDims, algorithm: algorithm,
-                precision: precision)
+                precision: precision, detectionsPerImage: headRows)
         } else {
             keypointPooler = nil
             keypointHead = nil

@@ -3,12 +3,18 @@
 public final class KRCNNConvDeconvUpsampleHead {
     public let convs: [Conv2d]
     public let scoreLowres: ConvTranspose2d
+    /// The most detections one call sees (`TEST.DETECTIONS_PER_IMAGE`), or nil. Given, smaller
+    /// batches are padded with a few zero rows to a size whose Winograd weights layouts are this
+    /// many rows' (or, under 16 rows, 2 rows'), so the weights are transformed and held in at most
+    /// two layouts whatever the images (see `ConvTower`); nil runs each batch at its own size.
+    public let detectionsPerImage: Int?
 
     /// Loads `prefix.conv_fcn{i}` and `prefix.score_lowres`; `numKeypoints` is
     /// `ROI_KEYPOINT_HEAD.NUM_KEYPOINTS`.
     public init(_ weights: StateDict, prefix: String = "roi_heads.keypoint_head", inChannels: Int, numKeypoints: Int,
                 convDims: [Int] = Array(repeating: 512, count: 8), algorithm: ConvolutionAlgorithm = .direct,
-                precision: ConvolutionPrecision = .float32) throws {
+                precision: ConvolutionPrecision = .float32, detectionsPerImage: Int? = 100) throws {
+        self.detectionsPerImage = detectionsPerImage
         var c = inChannels
         var convs: [Conv2d] = []
         for (i, dim) in convDims.enumerated() {
@@ -25,7 +31,7 @@ public final class KRCNNConvDeconvUpsampleHead {
     /// `[N, C, 14, 14]` pooled features -> the `[N, K, 28, 28]` deconv output and the
     /// `[N, K, 56, 56]` heatmap logits (`pred_keypoint_heatmaps`).
     public func forwardWithLowres(_ pooled: Tensor) throws -> (lowres: Tensor, heatmaps: Tensor) {
-        let low = try scoreLowres.forward(try ConvTower.forward(convs, pooled, name: "keypoint_head"))
+        let low = try scoreLowres.forward(try ConvTower.forward(convs, pooled, name: "keypoint_head", layoutRows: detectionsPerImage))
         return (low, Resampling.upsampleBilinear2x(low))
     }
 

@@ -19,7 +19,7 @@ extension MaskRCNNConvUpsampleHead {
         guard deconv.stride == k, deconv.weight.shape[3] == k, deconv.padding == 0, deconv.relu, n > 0 else {
             return GeneralizedRCNN.predictedClassChannel(try forward(pooled), classes: classes)
         }
-        let features = try ConvTower.forwardKeepingLayout(convs, pooled, name: "mask_head")
+        let features = try ConvTower.forwardKeepingLayout(convs, pooled, name: "mask_head", layoutRows: detectionsPerImage)
             .channelsLastTensor(context: "mask_head features")                       // [N, H, W, C]
         let (h, w, c) = (features.shape[1], features.shape[2], features.shape[3])
         let o = deconv.outChannels, q = k * k, oh = h * k, ow = w * k

@@ -4,11 +4,18 @@ public final class MaskRCNNConvUpsampleHead {
     public let convs: [Conv2d]
     public let deconv: ConvTranspose2d
     public let predictor: Conv2d
+    /// The most detections one call sees (`TEST.DETECTIONS_PER_IMAGE`), or nil. Given, smaller
+    /// batches are padded with a few zero rows to a size whose Winograd weights layouts are this
+    /// many rows' (or, under 16 rows, 2 rows'), so the weights are transformed and held in at most
+    /// two layouts whatever the images (see `ConvTower`); nil runs each batch at its own size.
+    public let detectionsPerImage: Int?
 
     /// Loads `prefix.mask_fcn{i}`, `prefix.deconv`, `prefix.predictor`.
     public init(_ weights: StateDict, prefix: String = "roi_heads.mask_head", inChannels: Int, numClasses: Int,
                 numConv: Int = 4, convDim: Int = 256, convNorm: Bool = false, classAgnostic: Bool = false,
-                algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32) throws {
+                algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32,
+                detectionsPerImage: Int? = 100) throws {
+        self.detectionsPerImage = detectionsPerImage
         var c = inChannels
         var convs: [Conv2d] = []
         for i in 0..<numConv {
@@ -25,6 +32,6 @@ public final class MaskRCNNConvUpsampleHead {
 
     /// `[N, C, 14, 14]` pooled features -> `[N, K, 28, 28]` mask logits.
     public func forward(_ pooled: Tensor) throws -> Tensor {
-        return try predictor.forward(try deconv.forward(try ConvTower.forward(convs, pooled, name: "mask_head")))
+        return try predictor.forward(try deconv.forward(try ConvTower.forward(convs, pooled, name: "mask_head", layoutRows: detectionsPerImage)))
     }
 }

@@ -23,10 +23,33 @@ final class DNNLBlockedConvPlan {
         self.context = context
         let outShape = conv.outputShape(input.shape)
         outputShape = outShape
+        let pd = try Self.primitiveDesc(conv, input: input.desc, outputShape: outShape, algorithm: algorithm,
+                                        blockedOutput: blockedOutput, ctx: ctx, context: context)
+        implementation = pd.implementation
+        guard let wMD = pd.memoryDesc(dnnl_query_weights_md), let dstMD = pd.memoryDesc(dnnl_query_dst_md) else {
+            throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
+        }
+        outputDesc = dstMD
+        weightsDesc = wMD
+        primitive = try DNNLPrimitive(pd, context: context)
+
+        weights = try weightsIn(wMD)
+        let bias = try DNNLMemory(DNNL.desc([conv.outChannels], dnnl_a, context: context), ctx, pointer: nil, context: context)
+        conv.bias.withUnsafeBytes { b in
+            if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
+        }
+        self.bias = bias
+    }
+
+    /// The primitive descriptor oneDNN picks for `conv` on input `src` (output `outputShape`, in
+    /// `nChw16c` when `blockedOutput`, else in the layout oneDNN prefers), the weights' layout left
+    /// to oneDNN; fails with call `dnnl_primitive_desc_create` when it has no implementation.
+    static func primitiveDesc(_ conv: Conv2d, input src: dnnl_memory_desc_t, outputShape: [Int], algorithm: ConvolutionAlgorithm,
+                              blockedOutput: Bool, ctx: DNNLContext, context: String) throws -> DNNLPrimitiveDesc {
         let o = conv.outChannels, kh = conv.weight.shape[2], kw = conv.weight.shape[3], g = conv.groups
         let dims = g == 1 ? [o, conv.weight.shape[1], kh, kw] : [g, o / g, conv.weight.shape[1], kh, kw]
-        var src = input.desc
-        var dst = try DNNL.desc(outShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, type: conv.outputType,
+        var src = src
+        var dst = try DNNL.desc(outputShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, type: conv.outputType,
                                 context: context)
         var wAny = try DNNL.desc(dims, dnnl_format_tag_any, type: conv.computeType, context: context)
         var biasMD = try DNNL.desc([o], dnnl_a, context: context)
@@ -37,25 +60,9 @@ final class DNNLBlockedConvPlan {
         try dnnlCheck(dnnl_convolution_forward_desc_init(&opDesc, dnnl_forward_inference, alg, &src, &wAny, &biasMD, &dst,
                                                          strides, pads, pads),
                       "dnnl_convolution_forward_desc_init", context)
-
         let attr = try DNNL.attr(sum: conv.addsResidual, relu: conv.relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
-
-        let pd = try DNNL.primitiveDesc(&opDesc, attr: attr, ctx: ctx, context: context)
-        implementation = pd.implementation
-        guard let wMD = pd.memoryDesc(dnnl_query_weights_md), let dstMD = pd.memoryDesc(dnnl_query_dst_md) else {
-            throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
-        }
-        outputDesc = dstMD
-        weightsDesc = wMD
-        primitive = try DNNLPrimitive(pd, context: context)
-
-        weights = try weightsIn(wMD)
-        let bias = try DNNLMemory(biasMD, ctx, pointer: nil, context: context)
-        conv.bias.withUnsafeBytes { b in
-            if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
-        }
-        self.bias = bias
+        return try DNNL.primitiveDesc(&opDesc, attr: attr, ctx: ctx, context: context)
     }
 
     /// Runs on `input` into `output` (which holds the residual when the conv sums).

@@ -62,7 +62,9 @@ public final class Conv2d {
     /// Reordered weights by layout, shared by the blocked plans (the heads see a new row count per
     /// image; their plans reuse one reordered / Winograd-transformed copy).
     private var weightMemories: [(desc: dnnl_memory_desc_t, memory: DNNLMemory)] = []
-    private let lock = NSLock()
+    /// `winogradWeightsDesc(forBlocked:)`'s answers by input shape (nil: no Winograd for it).
+    var winogradLayouts: [[Int]: dnnl_memory_desc_t?] = [:]
+    let lock = NSLock()
 
     /// A convolution with the given parameters: `weight` multiplied per output channel by
     /// `weightScale` when given, and `bias` (already folded).

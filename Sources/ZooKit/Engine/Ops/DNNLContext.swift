@@ -132,15 +132,16 @@ final class DNNLMemory {
     let handle: dnnl_memory_t
     private let owned: UnsafeMutableRawPointer?
     private let ownedSize: Int
-    /// Storage the memory points into that this object keeps alive (a memory-mapped file).
-    private let keepAlive: Data?
+    /// Storage the memory points into that this object keeps alive (a memory-mapped file, or
+    /// the memory a view of some rows belongs to).
+    private let keepAlive: Any?
     var desc: dnnl_memory_desc_t
 
     /// Memory for `desc` over caller storage `pointer` (not owned; `keepAlive` holds it, if given),
     /// or self-allocated when `pointer` is nil and `allocate` is true, or with no storage yet
     /// (`setData` before use).
     init(_ desc: dnnl_memory_desc_t, _ ctx: DNNLContext, pointer: UnsafeMutableRawPointer?, allocate: Bool = true,
-         keepAlive: Data? = nil, context: @autoclosure () -> String) throws {
+         keepAlive: Any? = nil, context: @autoclosure () -> String) throws {
         var d = desc
         var owned: UnsafeMutableRawPointer? = nil
         var data = pointer

@@ -32,15 +32,45 @@ final class DNNLTensor {
         try self.init(shape: shape, desc: DNNL.desc(shape, DNNLTensor.blockedTag, context: context()), context: context())
     }
 
-    /// A plain `nchw` copy of `tensor`.
-    convenience init(plain tensor: Tensor, context: @autoclosure () -> String) throws {
+    /// A plain `nchw` copy of `tensor`, followed by zero rows up to `rows` rows when given
+    /// (more than `tensor` has).
+    convenience init(plain tensor: Tensor, rows: Int? = nil, context: @autoclosure () -> String) throws {
         let ctx = context()
-        try self.init(shape: tensor.shape, desc: DNNL.desc(tensor.shape, dnnl_nchw, context: ctx), context: ctx)
+        var shape = tensor.shape
+        if let rows, !shape.isEmpty { shape[0] = max(rows, shape[0]) }
+        try self.init(shape: shape, desc: DNNL.desc(shape, dnnl_nchw, context: ctx), context: ctx)
         tensor.withUnsafeBufferPointer { src in
-            if let base = src.baseAddress, let dst = dnnlData(memory) {
-                dst.copyMemory(from: base, byteCount: src.count * MemoryLayout<Float>.stride)
-            }
+            guard let base = src.baseAddress, let dst = dnnlData(memory) else { return }
+            let bytes = src.count * MemoryLayout<Float>.stride
+            dst.copyMemory(from: base, byteCount: bytes)
+            if memory.byteCount > bytes { memset(dst + bytes, 0, memory.byteCount - bytes) }
         }
+    }
+
+    /// Shares storage with `memory` (kept alive by this tensor).
+    private init(shape: [Int], sharing memory: DNNLMemory) {
+        self.shape = shape
+        self.memory = memory
+    }
+
+    /// The first `n` rows, sharing this tensor's storage (which it keeps alive): the layout must
+    /// keep each row's values together, rows in order, as `nchw`, `nhwc` and `nChw16c` do.
+    func firstRows(_ n: Int, context: @autoclosure () -> String) throws -> DNNLTensor {
+        guard shape.count == 4, (0...shape[0]).contains(n), n < shape[0] else { return self }
+        let ctx = try DNNLContext.get()
+        var rows = shape
+        rows[0] = n
+        let tags = [DNNLTensor.blockedTag, dnnl_nchw, dnnl_nhwc]
+        guard let tag = try tags.first(where: { DNNL.equal(desc, try DNNL.desc(shape, $0, type: dataType, context: context())) }) else {
+            // Any other layout is brought to `nChw16c` first.
+            return try reordered(to: DNNLTensor.blockedTag, type: dataType, context: context()).firstRows(n, context: context())
+        }
+        guard let data = dnnlData(memory) else {
+            throw EngineError.dnnl(call: "dnnl_memory_get_data_handle", status: -1, context: context())
+        }
+        let view = try DNNLMemory(DNNL.desc(rows, tag, type: dataType, context: context()), ctx, pointer: data,
+                                  keepAlive: memory, context: context())
+        return DNNLTensor(shape: rows, sharing: view)
     }
 
     var desc: dnnl_memory_desc_t { memory.desc }

@@ -1,0 +1,35 @@
+internal import CZooDNNL
+
+extension Conv2d {
+    /// The Winograd weights layout that this layer's plan for a float32 `nChw16c` input of
+    /// `inputShape` reads; nil when that plan does not run Winograd (the direct algorithm,
+    /// bfloat16, or no Winograd implementation for the shape). Asks oneDNN for a primitive
+    /// descriptor only (no primitive, no weights), once per shape.
+    ///
+    /// oneDNN picks the layout's blocking from the whole problem, the batch size included: the
+    /// keypoint head's 512-channel convolutions on 14x14 get one layout at 100 rows, another at
+    /// 37, and F(2x2, 3x3) weights at 1 (`ConvTower.rows(for:)` pads the batch to avoid them).
+    func winogradWeightsDesc(forBlocked inputShape: [Int]) throws -> dnnl_memory_desc_t? {
+        guard algorithm == .winograd, !computesInBFloat16, groups == 1 else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = winogradLayouts[inputShape] { return known }
+        let context = "Conv2d \(name) Winograd layout for \(inputShape)"
+        let input = try DNNL.desc(inputShape, DNNLTensor.blockedTag, context: context)
+        var layout: dnnl_memory_desc_t?
+        do {
+            let pd = try DNNLBlockedConvPlan.primitiveDesc(self, input: input, outputShape: outputShape(inputShape),
+                                                           algorithm: .winograd, blockedOutput: true, ctx: DNNLContext.get(),
+                                                           context: context)
+            if let weights = pd.memoryDesc(dnnl_query_weights_md), weights.format_kind == dnnl_format_kind_wino {
+                layout = weights
+            }
+        } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" {
+            layout = nil
+        }
+        // Heads see a new row count per image: keep the answers bounded.
+        if winogradLayouts.count >= 512 { winogradLayouts.removeAll() }
+        winogradLayouts[inputShape] = layout
+        return layout
+    }
+}
