@@ -1,5 +1,5 @@
 // zoo-bench: benchmarks that print tables; never part of the tests.
-// Usage: zoo-bench fetch|convert|engine [options]
+// Usage: zoo-bench fetch|convert|engine|head-rows [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -11,8 +11,9 @@ do {
     case "convert": try ConvertBenchmark.run(rest)
     case "engine": try EngineBenchmark.run(rest)
     case "engine-startup": try EngineBenchmark.startupChild(rest)
+    case "head-rows": try HeadRowsBenchmark.run(rest)
     default:
-        print("usage: zoo-bench fetch|convert|engine [options]")
+        print("usage: zoo-bench fetch|convert|engine|head-rows [options]")
         exit(which == "help" || which == "--help" ? 0 : 2)
     }
 } catch {
