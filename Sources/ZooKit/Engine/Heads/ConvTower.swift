@@ -12,9 +12,12 @@ internal import CZooDNNL
 ///
 /// Given `layoutRows` (the most rows a call sees), a tower pads its batch with zero rows to the
 /// nearest size at which every convolution reads the layout it reads at `layoutRows` rows, or,
-/// for batches under `smallBatchRows`, the one it reads at 2 rows (`rows(for:)`): at most two
-/// layouts per convolution. The padded rows' outputs are dropped; rows do not mix in a
-/// convolution, so the real rows' values are those of any batch with the same layouts.
+/// for batches under `smallBatchRows`, the one it reads at 2 rows (`rows(for:)`), and drops the
+/// padded rows' outputs. Rows do not mix in a convolution, so the real rows' values are those of
+/// any batch with the same layouts. That leaves at most two layouts per convolution wherever a
+/// size within `maxPaddingRows` matches, which on the AMD EPYC here is every size from 1 to 100
+/// (`Benchmarks/probes/winograd_layouts.c`); a size with no match runs as it is, in a layout of
+/// its own.
 enum ConvTower {
     /// Leaves each output but the last in bfloat16 where the next conv computes in it.
     static func chainOutputTypes(_ convs: [Conv2d]) {
@@ -38,10 +41,12 @@ enum ConvTower {
 
     /// The same, the result left in oneDNN memory (`nChw16c`, or the plain input when `convs` is empty).
     static func forwardKeepingLayout(_ convs: [Conv2d], _ input: Tensor, name: String, layoutRows: Int? = nil) throws -> DNNLTensor {
+        guard !convs.isEmpty else { return try DNNLTensor(plain: input, context: "\(name) input") }
         let n = input.shape.first ?? 0
-        let rows = try layoutRows.map { try self.rows(for: n, convs, shape: input.shape, layoutRows: $0) } ?? n
+        // The layouts are advice: a failed query (a shape the convs reject, reported by their
+        // forward below) runs the batch as it is.
+        let rows = layoutRows.flatMap { try? self.rows(for: n, convs, shape: input.shape, layoutRows: $0) } ?? n
         var x = try DNNLTensor(plain: input, rows: rows, context: "\(name) input")
-        guard !convs.isEmpty else { return x }
         x = try x.blocked(context: "\(name) input")
         for conv in convs { x = try conv.forward(x) }
         return rows == n ? x : try x.firstRows(n, context: "\(name) output")
@@ -50,7 +55,9 @@ enum ConvTower {
     /// The batch size to run `n` rows of `shape` (`[N, C, H, W]`) at: the smallest from `n` to
     /// `n + maxPaddingRows` at which every conv's Winograd weights layout is the one it reads at
     /// `layoutRows` rows (or, when `n < smallBatchRows`, at 2 rows); `n` when there is none, or
-    /// when no conv runs Winograd.
+    /// when no conv runs Winograd. Each conv's input is taken to be float32 `nChw16c`, as the
+    /// tower passes it on (a conv that could not write `nChw16c` would hand the next one another
+    /// layout, and its prediction could miss: slower, not wrong).
     static func rows(for n: Int, _ convs: [Conv2d], shape: [Int], layoutRows: Int) throws -> Int {
         guard n > 0, n != layoutRows, layoutRows > 0, shape.count == 4,
               convs.contains(where: { $0.algorithm == .winograd && !$0.computesInBFloat16 }) else { return n }

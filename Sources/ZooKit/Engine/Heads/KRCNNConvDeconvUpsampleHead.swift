@@ -7,10 +7,12 @@ public final class KRCNNConvDeconvUpsampleHead {
     /// batches are padded with a few zero rows to a size whose Winograd weights layouts are this
     /// many rows' (or, under 16 rows, 2 rows'), so the weights are transformed and held in at most
     /// two layouts whatever the images (see `ConvTower`); nil runs each batch at its own size.
+    /// The padding changes no value.
     public let detectionsPerImage: Int?
 
     /// Loads `prefix.conv_fcn{i}` and `prefix.score_lowres`; `numKeypoints` is
-    /// `ROI_KEYPOINT_HEAD.NUM_KEYPOINTS`.
+    /// `ROI_KEYPOINT_HEAD.NUM_KEYPOINTS`, `detectionsPerImage` the property's value (detectron2's
+    /// default 100; nil for no padding).
     public init(_ weights: StateDict, prefix: String = "roi_heads.keypoint_head", inChannels: Int, numKeypoints: Int,
                 convDims: [Int] = Array(repeating: 512, count: 8), algorithm: ConvolutionAlgorithm = .direct,
                 precision: ConvolutionPrecision = .float32, detectionsPerImage: Int? = 100) throws {

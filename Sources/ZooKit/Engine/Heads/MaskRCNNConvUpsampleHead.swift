@@ -8,9 +8,11 @@ public final class MaskRCNNConvUpsampleHead {
     /// batches are padded with a few zero rows to a size whose Winograd weights layouts are this
     /// many rows' (or, under 16 rows, 2 rows'), so the weights are transformed and held in at most
     /// two layouts whatever the images (see `ConvTower`); nil runs each batch at its own size.
+    /// The padding changes no value.
     public let detectionsPerImage: Int?
 
-    /// Loads `prefix.mask_fcn{i}`, `prefix.deconv`, `prefix.predictor`.
+    /// Loads `prefix.mask_fcn{i}`, `prefix.deconv`, `prefix.predictor`; `detectionsPerImage` is
+    /// the property's value (detectron2's default 100; nil for no padding).
     public init(_ weights: StateDict, prefix: String = "roi_heads.mask_head", inChannels: Int, numClasses: Int,
                 numConv: Int = 4, convDim: Int = 256, convNorm: Bool = false, classAgnostic: Bool = false,
                 algorithm: ConvolutionAlgorithm = .direct, precision: ConvolutionPrecision = .float32,

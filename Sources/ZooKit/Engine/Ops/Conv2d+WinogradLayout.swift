@@ -4,7 +4,8 @@ extension Conv2d {
     /// The Winograd weights layout that this layer's plan for a float32 `nChw16c` input of
     /// `inputShape` reads; nil when that plan does not run Winograd (the direct algorithm,
     /// bfloat16, or no Winograd implementation for the shape). Asks oneDNN for a primitive
-    /// descriptor only (no primitive, no weights), once per shape.
+    /// descriptor only (no primitive, no weights), once per shape, outside `lock` (two threads
+    /// asking at once may both ask oneDNN; they get the same answer).
     ///
     /// oneDNN picks the layout's blocking from the whole problem, the batch size included: the
     /// keypoint head's 512-channel convolutions on 14x14 get one layout at 100 rows, another at
@@ -12,8 +13,9 @@ extension Conv2d {
     func winogradWeightsDesc(forBlocked inputShape: [Int]) throws -> dnnl_memory_desc_t? {
         guard algorithm == .winograd, !computesInBFloat16, groups == 1 else { return nil }
         lock.lock()
-        defer { lock.unlock() }
-        if let known = winogradLayouts[inputShape] { return known }
+        let known = winogradLayouts[inputShape]
+        lock.unlock()
+        if let known { return known }
         let context = "Conv2d \(name) Winograd layout for \(inputShape)"
         let input = try DNNL.desc(inputShape, DNNLTensor.blockedTag, context: context)
         var layout: dnnl_memory_desc_t?
@@ -27,9 +29,12 @@ extension Conv2d {
         } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" {
             layout = nil
         }
-        // Heads see a new row count per image: keep the answers bounded.
-        if winogradLayouts.count >= 512 { winogradLayouts.removeAll() }
+        // Heads see a new row count per image: keep the answers bounded (a few kilobytes each;
+        // the heads ask for at most DETECTIONS_PER_IMAGE + 17 shapes).
+        lock.lock()
+        if winogradLayouts.count >= 4096 { winogradLayouts.removeAll() }
         winogradLayouts[inputShape] = layout
+        lock.unlock()
         return layout
     }
 }

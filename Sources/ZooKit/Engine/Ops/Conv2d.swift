@@ -62,8 +62,10 @@ public final class Conv2d {
     /// Reordered weights by layout, shared by the blocked plans (the heads see a new row count per
     /// image; their plans reuse one reordered / Winograd-transformed copy).
     private var weightMemories: [(desc: dnnl_memory_desc_t, memory: DNNLMemory)] = []
-    /// `winogradWeightsDesc(forBlocked:)`'s answers by input shape (nil: no Winograd for it).
+    /// `winogradWeightsDesc(forBlocked:)`'s answers by input shape (nil: no Winograd for it);
+    /// read and written only under `lock`.
     var winogradLayouts: [[Int]: dnnl_memory_desc_t?] = [:]
+    /// Guards the plans, the weight memories and `winogradLayouts`.
     let lock = NSLock()
 
     /// A convolution with the given parameters: `weight` multiplied per output channel by

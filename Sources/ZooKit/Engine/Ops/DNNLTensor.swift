@@ -53,10 +53,14 @@ final class DNNLTensor {
         self.memory = memory
     }
 
-    /// The first `n` rows, sharing this tensor's storage (which it keeps alive): the layout must
-    /// keep each row's values together, rows in order, as `nchw`, `nhwc` and `nChw16c` do.
+    /// The first `n` rows of this `[N, C, H, W]` tensor: a view of its storage (kept alive by the
+    /// view) when the layout is `nChw16c`, `nchw` or `nhwc`, whose rows are whole and in order;
+    /// for any other layout, a view of an `nChw16c` copy.
     func firstRows(_ n: Int, context: @autoclosure () -> String) throws -> DNNLTensor {
-        guard shape.count == 4, (0...shape[0]).contains(n), n < shape[0] else { return self }
+        guard shape.count == 4, (0...shape[0]).contains(n) else {
+            throw EngineError.inputShape(layer: context(), expected: "at least \(n) rows of [N, C, H, W]", actual: shape)
+        }
+        guard n < shape[0] else { return self }
         let ctx = try DNNLContext.get()
         var rows = shape
         rows[0] = n
