@@ -324,14 +324,18 @@ enum EngineBenchmark {
     /// Peak resident memory since the last `resetPeakRSS` (VmHWM), in MB; the process's
     /// lifetime peak (`getrusage`) where /proc is not readable.
     static func peakRSSMB() -> Double {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
-            return kib / 1024
-        }
+        if let mb = statusMB("VmHWM:") { return mb }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+
+    /// The `/proc/self/status` line `field` (in kB there), in MB; nil where it cannot be read.
+    static func statusMB(_ field: String) -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib / 1024
     }
 
     /// Starts a new peak-memory window (Linux: writing 5 to /proc/self/clear_refs resets VmHWM),

@@ -59,18 +59,11 @@ enum HeadRowsBenchmark {
             _ = try forward(input)
             let seconds = Date().timeIntervalSince(start)
             total += seconds
-            print(String(format: "| %d | %d | %.3f | %d | %.0f |", i + 1, n, seconds, cache.writes, currentRSSMB()))
+            print(String(format: "| %d | %d | %.3f | %d | %.0f |", i + 1, n, seconds, cache.writes, EngineBenchmark.statusMB("VmRSS:") ?? 0))
         }
         cache.waitForPendingWrites()
         let files = (try? FileManager.default.contentsOfDirectory(atPath: cacheDir.path).filter { $0.hasSuffix(".wino") }.count) ?? 0
         print("")
         print(String(format: "total %.3f s; peak RSS %.0f MB; %d Winograd files in the cache", total, EngineBenchmark.peakRSSMB(), files))
-    }
-
-    static func currentRSSMB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kib / 1024
     }
 }

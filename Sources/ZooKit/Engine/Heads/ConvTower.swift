@@ -60,7 +60,7 @@ enum ConvTower {
     /// layout, and its prediction could miss: slower, not wrong).
     static func rows(for n: Int, _ convs: [Conv2d], shape: [Int], layoutRows: Int) throws -> Int {
         guard n > 0, n != layoutRows, layoutRows > 0, shape.count == 4,
-              convs.contains(where: { $0.algorithm == .winograd && !$0.computesInBFloat16 }) else { return n }
+              convs.contains(where: \.asksForWinograd) else { return n }
         /// Each conv's layout at `rows` rows, in order.
         func layouts(_ rows: Int) throws -> [dnnl_memory_desc_t?] {
             var s = [rows] + shape.dropFirst()
@@ -69,19 +69,12 @@ enum ConvTower {
                 return try conv.winogradWeightsDesc(forBlocked: s)
             }
         }
-        func same(_ a: dnnl_memory_desc_t?, _ b: dnnl_memory_desc_t?) -> Bool {
-            switch (a, b) {
-            case (nil, nil): return true
-            case let (a?, b?): return DNNL.equal(a, b)
-            default: return false
-            }
-        }
         let large = try layouts(layoutRows)
         guard large.contains(where: { $0 != nil }) else { return n }
         let small = n < smallBatchRows ? try layouts(2) : large
         for m in n...(n + maxPaddingRows) {
             let got = try layouts(m)
-            if got.indices.allSatisfy({ same(got[$0], large[$0]) || same(got[$0], small[$0]) }) { return m }
+            if got.indices.allSatisfy({ DNNL.equal(got[$0], large[$0]) || DNNL.equal(got[$0], small[$0]) }) { return m }
         }
         return n
     }

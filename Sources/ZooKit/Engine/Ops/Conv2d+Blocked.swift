@@ -55,7 +55,7 @@ final class DNNLBlockedConvPlan {
         var biasMD = try DNNL.desc([o], dnnl_a, context: context)
         let strides = [dnnl_dim_t(conv.stride), dnnl_dim_t(conv.stride)]
         let pads = [dnnl_dim_t(conv.padding), dnnl_dim_t(conv.padding)]
-        let alg = algorithm == .winograd && !conv.computesInBFloat16 ? dnnl_convolution_winograd : dnnl_convolution_direct
+        let alg = algorithm == .winograd && conv.asksForWinograd ? dnnl_convolution_winograd : dnnl_convolution_direct
         var opDesc = dnnl_convolution_desc_t()
         try dnnlCheck(dnnl_convolution_forward_desc_init(&opDesc, dnnl_forward_inference, alg, &src, &wAny, &biasMD, &dst,
                                                          strides, pads, pads),

@@ -11,7 +11,7 @@ extension Conv2d {
     /// keypoint head's 512-channel convolutions on 14x14 get one layout at 100 rows, another at
     /// 37, and F(2x2, 3x3) weights at 1 (`ConvTower.rows(for:)` pads the batch to avoid them).
     func winogradWeightsDesc(forBlocked inputShape: [Int]) throws -> dnnl_memory_desc_t? {
-        guard algorithm == .winograd, !computesInBFloat16, groups == 1 else { return nil }
+        guard asksForWinograd, groups == 1 else { return nil }
         lock.lock()
         let known = winogradLayouts[inputShape]
         lock.unlock()

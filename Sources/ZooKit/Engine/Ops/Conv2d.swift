@@ -47,6 +47,9 @@ public final class Conv2d {
     }
     /// oneDNN's data type for this layer's input and weights.
     var computeType: dnnl_data_type_t { computesInBFloat16 ? dnnl_bf16 : dnnl_f32 }
+    /// Whether the blocked path asks oneDNN for its Winograd algorithm (float32 `.winograd`
+    /// layers; oneDNN may still have none for a shape).
+    var asksForWinograd: Bool { algorithm == .winograd && !computesInBFloat16 }
     /// oneDNN's data type for this layer's blocked output (and residual).
     var outputType: dnnl_data_type_t { computesInBFloat16 && bfloat16Output ? dnnl_bf16 : dnnl_f32 }
     public var inChannels: Int { weight.shape[1] * groups }

@@ -234,6 +234,15 @@ enum DNNL {
         return dnnl_memory_desc_equal(&a, &b) != 0
     }
 
+    /// `equal` for layouts that may be absent (two absent ones are equal).
+    static func equal(_ a: dnnl_memory_desc_t?, _ b: dnnl_memory_desc_t?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case let (a?, b?): return equal(a, b)
+        default: return false
+        }
+    }
+
     /// Writes `values` (plain, `dims` in layout `tag`) into `to` with a one-off reorder, each
     /// value multiplied by its output channel's factor in `scales` when given (see `DNNLReorder`).
     /// oneDNN's reorders into its Winograd layouts ignore output scales: for those the values

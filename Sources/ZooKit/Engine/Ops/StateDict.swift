@@ -28,9 +28,6 @@ public final class StateDict {
         return t
     }
 
-    /// The keys of the FrozenBN that belongs to the convolution at `prefix` start with this.
-    static func normPrefix(_ prefix: String) -> String { prefix + ".norm." }
-
     /// A convolution's weight `[O, I/groups, kh, kw]` and bias `[O]` from `prefix.weight`, and
     /// either `prefix.bias` or a FrozenBN at `prefix.norm.*` folded in (detectron2's
     /// `FrozenBatchNorm2d`: `(x - running_mean) / sqrt(running_var + 1e-5) * weight + bias`).
@@ -44,7 +41,7 @@ public final class StateDict {
         let out = weight.shape[0]
         let bias = hasBias ? try tensor(prefix + ".bias", shape: [out]) : Tensor(shape: [out])
         guard norm else { return (weight, nil, bias) }
-        let n = Self.normPrefix(prefix)
+        let n = prefix + ".norm."
         let gamma = try tensor(n + "weight", shape: [out])
         let beta = try tensor(n + "bias", shape: [out])
         let hasStats = contains(n + "running_mean") || contains(n + "running_var")
