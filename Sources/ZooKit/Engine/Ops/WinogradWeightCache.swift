@@ -14,8 +14,9 @@ internal import CZooDNNL
 /// A file is named after a hash of the layer's weights, the layout oneDNN asked for, oneDNN's
 /// version and the CPU's instruction set; its header repeats the layout and the payload size,
 /// which are checked before use, and holds a hash of the payload, written just before the file
-/// is flushed and checked by `zoo cache verify` (`problem(of:)`; not at each use, which would
-/// read every byte at start-up). A file that fails the checks is ignored and rewritten. Files
+/// is flushed and checked at each use (a damaged payload would otherwise give wrong answers
+/// silently) and by `zoo cache verify` (`problem(of:)`). A file that fails the checks is ignored
+/// and rewritten. Files
 /// are made under a temporary name (disk space reserved first) and used at once; once writes
 /// pause, a background queue flushes each to disk and only then renames it, so a crash or power
 /// cut leaves a temporary file (removed by a later process once an hour old), never a `.wino` file
@@ -260,7 +261,10 @@ public final class WinogradWeightCache: @unchecked Sendable {
             guard Self.headerProblem(raw, fileSize: data.count) == nil else { return false }
             var stored = dnnl_memory_desc_t()
             withUnsafeMutableBytes(of: &stored) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[24..<(24 + descSize)])) }
-            return DNNL.equal(stored, desc)
+            guard DNNL.equal(stored, desc) else { return false }
+            // Reads every byte of the payload, which the layer is about to read anyway.
+            let hash = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: Self.payloadHashOffset, as: UInt64.self))
+            return hash == ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...]))
         }
         return valid ? try? payloadMemory(data, desc: desc, ctx: ctx, file: file) : nil
     }

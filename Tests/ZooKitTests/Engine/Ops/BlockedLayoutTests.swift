@@ -151,7 +151,7 @@ struct WinogradWeightCacheTests {
         cache.waitForPendingWrites()
     }
 
-    @Test("A second conv with the same weights maps the first one's file; a damaged file is rewritten")
+    @Test("A second conv with the same weights maps the first one's file; a truncated or changed file is rewritten")
     func cacheRoundTrip() throws {
         let dir = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -186,9 +186,24 @@ struct WinogradWeightCacheTests {
         let repaired = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
         #expect(repaired == size)
 
+        // A changed payload byte (header and size intact) is found by the payload's hash: the
+        // file is not used, and is rewritten.
+        let flipper = try FileHandle(forUpdating: file)
+        try flipper.seek(toOffset: UInt64(size - 100))
+        let byte = try #require(try flipper.read(upToCount: 1)?.first)
+        try flipper.seek(toOffset: UInt64(size - 100))
+        try flipper.write(contentsOf: Data([byte ^ 0x40]))
+        try flipper.close()
+        let fourth = try run()
+        #expect(cache.hits == 1 && cache.writes == 3)
+        let fourthSame = fourth.scalars == first.scalars   // a Bool: a failing array comparison prints every value
+        #expect(fourthSame)
+        cache.waitForPendingWrites()
+        #expect(WinogradWeightCache.problem(of: file) == nil)
+
         // Other weights, another file.
         _ = try Self.convolve(rng.tensor([256, 256, 3, 3], scale: 0.03), bias: b, input, cache)
-        #expect(cache.writes == 3)
+        #expect(cache.writes == 4)
         cache.waitForPendingWrites()
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".wino") }.count == 2)
     }

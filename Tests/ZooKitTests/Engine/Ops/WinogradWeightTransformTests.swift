@@ -82,7 +82,7 @@ struct WinogradCacheInspectionTests {
         #expect(skipping.ok == 1 && skipping.corrupt == 0 && skipping.unverifiable == 0)
         try FileManager.default.removeItem(at: root.appendingPathComponent(leftover))
 
-        // A changed payload byte (header intact) is found by its hash; zoo run does not check it.
+        // A changed payload byte (header intact) is found by its hash (zoo run ignores and rewrites such a file).
         let file = root.appendingPathComponent(row.path)
         let flipper = try FileHandle(forUpdating: file)
         try flipper.seek(toOffset: UInt64(row.size / 2))
