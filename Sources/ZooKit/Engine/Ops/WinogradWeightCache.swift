@@ -16,13 +16,13 @@ internal import CZooDNNL
 /// which are checked before use, and holds a hash of the payload, written just before the file
 /// is flushed and checked at each use (a damaged payload would otherwise give wrong answers
 /// silently) and by `zoo cache verify` (`problem(of:)`). A file that fails the checks is ignored
-/// and rewritten. Files
-/// are made under a temporary name (disk space reserved first) and used at once; once writes
-/// pause, a background queue flushes each to disk and only then renames it, so a crash or power
-/// cut leaves a temporary file (removed by a later process once an hour old), never a `.wino` file
-/// whose payload did not reach the disk. `waitForPendingWrites` flushes what is left at once;
-/// `zoo run` calls it before exiting. Failures to read or write the cache never fail inference:
-/// the weights are then made in memory, and failures to write are listed in `saveFailures`.
+/// and rewritten. Files are made under a temporary name (disk space reserved first) and used at
+/// once; once writes pause, a background queue flushes each to disk and only then renames it, so
+/// a crash or power cut leaves a temporary file (removed by a later process once an hour old),
+/// never a `.wino` file whose payload did not reach the disk. `waitForPendingWrites` flushes what
+/// is left at once; `zoo run` calls it before exiting. Failures to read or write the cache never
+/// fail inference: the weights are then made in memory, and failures to write are listed in
+/// `saveFailures`.
 public final class WinogradWeightCache: @unchecked Sendable {
     /// The folder holding the `.wino` files.
     public let directory: URL
