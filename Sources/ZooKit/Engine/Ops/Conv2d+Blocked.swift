@@ -46,13 +46,11 @@ final class DNNLBlockedConvPlan {
     /// to oneDNN; fails with call `dnnl_primitive_desc_create` when it has no implementation.
     static func primitiveDesc(_ conv: Conv2d, input src: dnnl_memory_desc_t, outputShape: [Int], algorithm: ConvolutionAlgorithm,
                               blockedOutput: Bool, ctx: DNNLContext, context: String) throws -> DNNLPrimitiveDesc {
-        let o = conv.outChannels, kh = conv.weight.shape[2], kw = conv.weight.shape[3], g = conv.groups
-        let dims = g == 1 ? [o, conv.weight.shape[1], kh, kw] : [g, o / g, conv.weight.shape[1], kh, kw]
         var src = src
         var dst = try DNNL.desc(outputShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, type: conv.outputType,
                                 context: context)
-        var wAny = try DNNL.desc(dims, dnnl_format_tag_any, type: conv.computeType, context: context)
-        var biasMD = try DNNL.desc([o], dnnl_a, context: context)
+        var wAny = try DNNL.desc(conv.userWeights.dims, dnnl_format_tag_any, type: conv.computeType, context: context)
+        var biasMD = try DNNL.desc([conv.outChannels], dnnl_a, context: context)
         let strides = [dnnl_dim_t(conv.stride), dnnl_dim_t(conv.stride)]
         let pads = [dnnl_dim_t(conv.padding), dnnl_dim_t(conv.padding)]
         let alg = algorithm == .winograd && conv.asksForWinograd ? dnnl_convolution_winograd : dnnl_convolution_direct
@@ -109,12 +107,10 @@ extension Conv2d {
     /// Writes `weight` (times `weightScale`) in the layout `desc` at `pointer` with a oneDNN reorder.
     func oneDNNReorderWeights(into desc: dnnl_memory_desc_t, at pointer: UnsafeMutableRawPointer, ctx: DNNLContext) throws {
         let context = "Conv2d \(name) weights"
-        let o = outChannels, kh = weight.shape[2], kw = weight.shape[3], g = groups
-        let dims = g == 1 ? [o, weight.shape[1], kh, kw] : [g, o / g, weight.shape[1], kh, kw]
+        let (dims, tag) = userWeights
         let weights = try DNNLMemory(desc, ctx, pointer: pointer, context: context)
         try weight.withUnsafeBufferPointer {
-            try DNNL.reorderWeights($0, dims: dims, tag: g == 1 ? dnnl_oihw : dnnl_goihw, scales: weightScale, into: weights, ctx,
-                                    context: context)
+            try DNNL.reorderWeights($0, dims: dims, tag: tag, scales: weightScale, into: weights, ctx, context: context)
         }
     }
 

@@ -47,6 +47,13 @@ public final class Conv2d {
     }
     /// oneDNN's data type for this layer's input and weights.
     var computeType: dnnl_data_type_t { computesInBFloat16 ? dnnl_bf16 : dnnl_f32 }
+    /// The weight's dims and layout as oneDNN reads `weight`: `[O, I, kh, kw]` `oihw`, or
+    /// `[G, O/G, I/G, kh, kw]` `goihw` for a grouped convolution.
+    var userWeights: (dims: [Int], tag: dnnl_format_tag_t) {
+        let o = outChannels, kh = weight.shape[2], kw = weight.shape[3]
+        return groups == 1 ? ([o, weight.shape[1], kh, kw], dnnl_oihw)
+            : ([groups, o / groups, weight.shape[1], kh, kw], dnnl_goihw)
+    }
     /// Whether the blocked path asks oneDNN for its Winograd algorithm (float32 `.winograd`
     /// layers; oneDNN may still have none for a shape).
     var asksForWinograd: Bool { algorithm == .winograd && !computesInBFloat16 }
@@ -222,9 +229,7 @@ public final class Conv2d {
     }
 
     private func makePlan(_ inputShape: [Int], _ ctx: DNNLContext, algorithm: ConvolutionAlgorithm) throws -> DNNLConvPlan {
-        let o = outChannels, kh = weight.shape[2], kw = weight.shape[3]
-        let dims = groups == 1 ? [o, weight.shape[1], kh, kw] : [groups, o / groups, weight.shape[1], kh, kw]
-        let tag = groups == 1 ? dnnl_oihw : dnnl_goihw
+        let (dims, tag) = userWeights
         let strides = [dnnl_dim_t(stride), dnnl_dim_t(stride)]
         let pads = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
         let alg = algorithm == .winograd ? dnnl_convolution_winograd : dnnl_convolution_direct

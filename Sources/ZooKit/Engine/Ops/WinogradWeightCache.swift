@@ -197,10 +197,15 @@ public final class WinogradWeightCache: @unchecked Sendable {
         return data.withUnsafeBytes { raw -> String? in
             // A sound header means the file is the header page plus the payload it announces.
             if let problem = headerProblem(raw, fileSize: raw.count) { return problem }
-            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: payloadHashOffset, as: UInt64.self))
-            let actual = ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[headerSize...]))
-            return stored == actual ? nil : "payload does not match the hash in its header (damaged)"
+            return payloadMatchesHash(raw) ? nil : "payload does not match the hash in its header (damaged)"
         }
+    }
+
+    /// Whether the payload of a file with a sound header (`raw`, the whole file) hashes to the
+    /// hash its header holds. Reads every byte of the payload.
+    private static func payloadMatchesHash(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: payloadHashOffset, as: UInt64.self))
+        return stored == ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[headerSize...]))
     }
 
     /// What is wrong with the header of the `.wino` file at `file` (magic, payload size against the
@@ -261,10 +266,8 @@ public final class WinogradWeightCache: @unchecked Sendable {
             guard Self.headerProblem(raw, fileSize: data.count) == nil else { return false }
             var stored = dnnl_memory_desc_t()
             withUnsafeMutableBytes(of: &stored) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[24..<(24 + descSize)])) }
-            guard DNNL.equal(stored, desc) else { return false }
-            // Reads every byte of the payload, which the layer is about to read anyway.
-            let hash = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: Self.payloadHashOffset, as: UInt64.self))
-            return hash == ContentHash.of(UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...]))
+            // The hash reads every byte of the payload, which the layer is about to read anyway.
+            return DNNL.equal(stored, desc) && Self.payloadMatchesHash(raw)
         }
         return valid ? try? payloadMemory(data, desc: desc, ctx: ctx, file: file) : nil
     }
