@@ -5,7 +5,8 @@ import Foundation
 public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Where a value came from: a YAML file position, or a dotted override.
     public struct Location: Equatable, Sendable, CustomStringConvertible {
-        /// The YAML file, or "override" for `RCNNConfig.applying(_:)`.
+        /// The YAML file, or what `RCNNConfig.applying(_:source:base:)` was told (by default
+        /// "override" and "config").
         public var file: String
         /// 1-based line, 0 if unknown.
         public var line: Int

@@ -26,12 +26,15 @@ extension RCNNConfig {
     /// This config with `overrides` applied, keyed by dotted detectron2 names
     /// (`"MODEL.ROI_HEADS.NUM_CLASSES": .int(3)`), as the index carries per-entry settings.
     /// A key the engine does not read, a value of the wrong type, or a result out of the range
-    /// detectron2 accepts (`validate()`) is a `ConfigError`.
-    public func applying(_ overrides: [String: ConfigValue]) throws -> RCNNConfig {
+    /// detectron2 accepts (`validate()`) is a `ConfigError`. Errors name `source` as the place of
+    /// an overridden key, and `base` (where this config came from: its YAML file, say) as that of
+    /// any other key a changed value puts out of range.
+    public func applying(_ overrides: [String: ConfigValue], source: String = "override",
+                         base: String = "config") throws -> RCNNConfig {
         var config = self
+        let location = ConfigError.Location(file: source)
         for key in overrides.keys.sorted() {
             guard let value = overrides[key] else { continue }
-            let location = ConfigError.Location(file: "override")
             guard let field = Self.fields[key] else { throw ConfigError.unknownKey(location, key: key) }
             // yacs decodes string overrides (`merge_from_list`) with literal_eval too.
             let decoded: ConfigValue
@@ -42,8 +45,7 @@ extension RCNNConfig {
             }
             try field.assign(decoded, to: &config, key: key, at: location)
         }
-        // Keys not overridden come from the config this one was made from, whose file is not kept.
-        try config.validate { overrides[$0] == nil ? ConfigError.Location(file: "config") : ConfigError.Location(file: "override") }
+        try config.validate { overrides[$0] == nil ? ConfigError.Location(file: base) : location }
         return config
     }
 

@@ -42,12 +42,15 @@ public enum ModelLoader {
         var name: String
         var configName: String?
         var dataset: String? = datasetName
+        // Where the config came from, for errors about keys `overrides` does not set.
+        var configLabel: String
         try precision.checkAvailable()
 
         let asFile = URL(fileURLWithPath: model)
         if FileManager.default.fileExists(atPath: asFile.path) {
             guard let configFile else { throw ModelLoaderError.configRequired(file: model) }
             config = try RCNNConfig.load(contentsOf: configFile)
+            configLabel = configFile.path
             weightsFile = asFile
             name = asFile.deletingPathExtension().lastPathComponent
             configName = configFile.lastPathComponent
@@ -55,17 +58,20 @@ public enum ModelLoader {
             let entry = try index.lookup(model)
             if let configFile {
                 config = try RCNNConfig.load(contentsOf: configFile)
+                configLabel = configFile.path
                 configName = configFile.lastPathComponent
             } else {
                 guard entry.hasInferenceSettings else { throw ModelLoaderError.noInferenceSettings(id: entry.id, config: entry.config) }
-                config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)))
+                config = try RCNNConfig.defaults.applying(entry.inference.mapValues(ConfigValue.init(indexValue:)),
+                                                          source: entry.inferenceLabel, base: entry.inferenceLabel)
+                configLabel = entry.inferenceLabel
                 configName = entry.config
             }
             weightsFile = try convertedOnFirstUse(try weightsForEntry(entry), entry: entry)
             name = entry.name
             dataset = dataset ?? entry.dataset
         }
-        config = try config.applying(overrides)
+        config = try config.applying(overrides, base: configLabel)
         // The model takes the loaded tensors over (views of the file's mapping, read in place).
         let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
         let network: GeneralizedRCNN

@@ -74,6 +74,11 @@ public struct ZooEntry: Sendable, Equatable {
     /// Where the entry comes from: "embedded" or the path of a user's index file.
     public var source: String
 
+    /// Where this entry's inference settings are, for errors: `FILE, entry ID, "inference"`.
+    var inferenceLabel: String {
+        "\(source == "embedded" ? "the embedded index" : source), entry \(id), \"inference\""
+    }
+
     /// The weights file name (last URL component).
     public var weightsFileName: String {
         weightsURL.split(separator: "/").last.map(String.init) ?? weightsURL

@@ -98,6 +98,37 @@ struct RCNNConfigValidationTests {
         #expect(e?.loc == .init(file: "override"))
     }
 
+    @Test("a key an override puts out of range names the config it came from")
+    func crossKeyErrorNamesTheBase() throws {
+        let base = try RCNNConfig.load(contentsOf: Self.fixture).applying(["MODEL.RPN.POST_NMS_TOPK_TEST": .int(100_000)])
+        // 100000 boxes fit the fixture's pooler; at resolution 64 they do not, and the key at fault is not overridden.
+        let e = outOfRange {
+            _ = try base.applying(["MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION": .int(64)], source: "--pooler", base: "my.yaml")
+        }
+        #expect(e?.key == "MODEL.RPN.POST_NMS_TOPK_TEST")
+        #expect(e?.loc == .init(file: "my.yaml"))
+        let o = outOfRange { _ = try base.applying(["MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION": .int(65)], source: "--pooler", base: "my.yaml") }
+        #expect(o?.key == "MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION")
+        #expect(o?.loc == .init(file: "--pooler"))
+    }
+
+    @Test("an index entry's bad inference settings name the index file and the entry")
+    func badIndexSettingsNameTheEntry() throws {
+        let entry = ZooEntry(id: "my-model", config: "mine/m.yaml", weightsURL: "https://x/m.pkl",
+                             inference: ["MODEL.ROI_HEADS.NUM_CLASSES": .number(0)], hasInferenceSettings: true,
+                             source: "/data/my-index.json")
+        var fetched = false
+        do {
+            _ = try ModelLoader.load(model: "my-model", configFile: nil, datasetName: nil, overrides: [:],
+                                     index: ZooIndex(entries: [entry])) { _ in fetched = true; throw CancellationError() }
+            Issue.record("no error")
+        } catch let error as ConfigError {
+            #expect(error.description.hasPrefix(#"/data/my-index.json, entry my-model, "inference": MODEL.ROI_HEADS.NUM_CLASSES"#),
+                    "\(error)")
+        }
+        #expect(!fetched, "the settings are checked before the weights are fetched")
+    }
+
     @Test("lists of the wrong length or contents are rejected", arguments: [
         ("MODEL.PIXEL_MEAN", ConfigValue.list([.double(103.53), .double(116.28)])),  // read out of bounds
         ("MODEL.PIXEL_MEAN", .list([])),
