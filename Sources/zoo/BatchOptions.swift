@@ -27,7 +27,9 @@ struct BatchOptions: ParsableArguments {
     }
 
     /// The IMAGE arguments expanded (files, folders, quoted globs) into the batch's sorted list.
+    /// A missing file or a pattern that matches nothing is a one-line error naming it (exit 1),
+    /// as other bad input is, not a usage error.
     func inputs(_ arguments: [String]) throws -> [ImageInput] {
-        do { return try ImageInputs.expand(arguments) } catch { throw ValidationError("\(error)") }
+        do { return try ImageInputs.expand(arguments) } catch { throw CommandError("\(error)") }
     }
 }

@@ -72,11 +72,11 @@ struct ConvertCommand: ParsableCommand {
         do {
             entry = try ZooIndex.load().lookup(source)
         } catch {
-            throw ValidationError("\(source): no such file, and not a model id or config: \(error)")
+            throw CommandError("\(source): no such file, and not a model id or config: \(error)")
         }
         let cache = ModelCache()
         guard let file = cache.cachedFile(forURL: entry.weightsURL) else {
-            throw ValidationError("\(source): model \(entry.id) is not in the cache (\(cache.root.path)); run `zoo fetch \(entry.id)` first")
+            throw CommandError("\(source): model \(entry.id) is not in the cache (\(cache.root.path)); run `zoo fetch \(entry.id)` first")
         }
         let destination = output.map { URL(fileURLWithPath: $0) } ?? CheckpointConverter.defaultOutput(for: file)
         return (file, destination, entry.id, entry.config, cache.record(forURL: entry.weightsURL)?.sha256)

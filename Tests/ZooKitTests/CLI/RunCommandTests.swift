@@ -76,6 +76,17 @@ import ZooKit
         #expect(lines.count == 1)
     }
 
+    @Test func missingImageIsOneLineNamingIt() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let missing = work.appendingPathComponent("nowhere.png").path
+        for argument in [missing, work.appendingPathComponent("*.png").path] {
+            let r = try TestSupport.runZoo(["run", "tiny-mask", argument], environment: environment)
+            #expect(r.status == 1, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines.first?.contains(argument) == true, "\(r.stderr)")
+        }
+    }
+
     @Test func weightsFileWithoutConfigIsAClearError() throws {
         defer { try? FileManager.default.removeItem(at: work) }
         let r = try TestSupport.runZoo(["run", Self.models.appendingPathComponent("tiny_faster_rcnn_R_50_FPN.pkl").path,
