@@ -36,9 +36,9 @@ enum ConfigYAML {
         let file = url.path
         let text: String
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            text = try ReadableFile.text(of: url)
         } catch {
-            throw ConfigError.unreadable(file: file, reason: (error as NSError).localizedDescription)
+            throw ConfigError.unreadable(file: file, reason: error.reason)
         }
         let node: Node?
         do {

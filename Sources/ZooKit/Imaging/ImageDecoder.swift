@@ -32,15 +32,11 @@ public enum ImageDecoder {
     /// (`INPUT.FORMAT`: "BGR" or "RGB").
     public static func decode(contentsOf url: URL, format: String = "BGR") throws -> Image8 {
         let order = try Image8.ChannelOrder(format: format)
-        var info = stat()
-        if stat(url.path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            throw ImageError.unreadable(file: url.path, reason: "not a regular file (a folder, device or pipe)")
-        }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try ReadableFile.contents(of: url)
         } catch {
-            throw ImageError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+            throw ImageError.unreadable(file: url.path, reason: error.reason)
         }
         return try decode(data: data, name: url.path, channelOrder: order)
     }

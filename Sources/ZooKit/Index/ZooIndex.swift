@@ -27,14 +27,11 @@ public struct ZooIndex: Sendable {
 
     /// Reads an index file (same format as zoo-index.json; "datasets" optional).
     public static func read(_ url: URL) throws -> ZooIndex {
-        let data: Data
+        let text: String
         do {
-            data = try Data(contentsOf: url)
+            text = try ReadableFile.text(of: url)
         } catch {
-            throw IndexError.cannotRead(path: url.path, reason: (error as NSError).localizedDescription)
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw IndexError.cannotRead(path: url.path, reason: "not UTF-8 text")
+            throw IndexError.cannotRead(path: url.path, reason: error.reason)
         }
         return try parse(json: text, source: url.path)
     }

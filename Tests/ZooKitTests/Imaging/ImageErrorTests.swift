@@ -80,7 +80,7 @@ struct ImageErrorTests {
     }
 
     @Test func aDeviceIsNotReadAsAnImage() {
-        #expect(throws: ImageError.unreadable(file: "/dev/null", reason: "not a regular file (a folder, device or pipe)")) {
+        #expect(throws: ImageError.unreadable(file: "/dev/null", reason: "not a regular file (a device, socket or pipe)")) {
             try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/dev/null"))
         }
     }
