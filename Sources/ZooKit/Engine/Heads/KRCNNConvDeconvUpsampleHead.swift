@@ -33,7 +33,10 @@ public final class KRCNNConvDeconvUpsampleHead {
     /// `[N, C, 14, 14]` pooled features -> the `[N, K, 28, 28]` deconv output and the
     /// `[N, K, 56, 56]` heatmap logits (`pred_keypoint_heatmaps`).
     public func forwardWithLowres(_ pooled: Tensor) throws -> (lowres: Tensor, heatmaps: Tensor) {
-        let low = try scoreLowres.forward(try ConvTower.forward(convs, pooled, name: "keypoint_head", layoutRows: detectionsPerImage))
+        // The deconvolution reads the tower's blocked output one detection at a time (a plain
+        // copy of all of it was 40 MB of new memory an image).
+        let features = try ConvTower.forwardKeepingLayout(convs, pooled, name: "keypoint_head", layoutRows: detectionsPerImage)
+        let low = try scoreLowres.forward(features)
         return (low, Resampling.upsampleBilinear2x(low))
     }
 

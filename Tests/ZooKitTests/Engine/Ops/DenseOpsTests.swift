@@ -135,6 +135,22 @@ struct DenseOpsTests {
         #expect(relativeError(fused, NaiveOps.relu(want)) < 1e-5)
     }
 
+    @Test("ConvTranspose2d on blocked input equals it on plain input, bit for bit", arguments: [
+        (3, 24, 5, 17, 4, 2, 1), (2, 32, 4, 6, 2, 2, 0), (1, 7, 3, 5, 4, 2, 1),
+    ])
+    func deconvBlocked(_ p: (Int, Int, Int, Int, Int, Int, Int)) throws {
+        let (n, c, h, o, k, s, pad) = p
+        var rng = SeededRandom(seed: UInt64(c * 10 + o))
+        let x = rng.tensor([n, c, h, h + 2]), wt = rng.tensor([c, o, k, k], scale: 0.5), b = rng.tensor([o])
+        let layer = ConvTranspose2d(weight: wt, bias: b, stride: s, padding: pad, relu: true)
+        let blocked = try DNNLTensor(plain: x, context: "test").blocked(context: "test")
+        #expect(blocked.isBlocked)
+        let got = try layer.forward(blocked), want = try layer.forward(x)
+        #expect(got.shape == want.shape)
+        let same = got.scalars == want.scalars
+        #expect(same, "largest difference \(zip(got.scalars, want.scalars).map { abs($0 - $1) }.max() ?? 0)")
+    }
+
     @Test("Linear matches the naive matrix product, with and without ReLU")
     func linear() throws {
         var rng = SeededRandom(seed: 5)
