@@ -20,6 +20,9 @@ enum EngineBenchmark {
         var precision = ConvolutionPrecision.float32
         /// Print the slowest layers (LayerProfile) after each model.
         var layers = false
+        /// Run without a Winograd weight cache (`ZOO_WINOGRAD_CACHE_MB=0`): every start-up
+        /// transforms the weights in memory.
+        var winogradCache = true
     }
 
     static let zooIDs = ["faster": "137781054", "mask": "137781281", "keypoint": "137781195"]
@@ -38,17 +41,18 @@ enum EngineBenchmark {
             case "--direct": o.algorithm = .direct
             case "--winograd": o.algorithm = .winograd
             case "--layers": o.layers = true
+            case "--no-winograd-cache": o.winogradCache = false
             case "--precision":
                 let p = it.next() ?? ""
                 guard let precision = ConvolutionPrecision(rawValue: p) else { throw BenchError("unknown precision \(p); use f32 or bf16") }
                 try precision.checkAvailable()
                 o.precision = precision
             default:
-                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --precision f32|bf16 --layers")
+                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --precision f32|bf16 --layers --no-winograd-cache")
             }
         }
         let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
-        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), precision \(o.precision.rawValue), load average \(loadAverage())")
+        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), precision \(o.precision.rawValue), Winograd cache \(o.winogradCache ? "on" : "off"), load average \(loadAverage())")
         // The ceiling is measured before and after each model (the machines here are VMs whose speed
         // drifts); each model is compared with the median of the measurements on either side of it.
         var ceilings = [try measureCeiling(o)]
@@ -181,16 +185,17 @@ enum EngineBenchmark {
 
     /// `zoo-bench engine-startup MODEL WEIGHTS CACHE-DIR ALGORITHM PRECISION`, run by `engine` as a
     /// child process: the start-up of a second `zoo run` of a model whose Winograd weights are in
-    /// `CACHE-DIR`, in a fresh process. Prints `startup LOAD BUILD PRIMITIVES FIRST-IMAGE` seconds.
+    /// `CACHE-DIR` ("none": no cache, weights transformed in memory), in a fresh process. Prints
+    /// `startup LOAD BUILD PRIMITIVES FIRST-IMAGE` seconds.
     static func startupChild(_ arguments: [String]) throws {
         guard arguments.count == 5, let precision = ConvolutionPrecision(rawValue: arguments[4]) else {
-            throw BenchError("engine-startup takes MODEL WEIGHTS CACHE-DIR winograd|direct f32|bf16")
+            throw BenchError("engine-startup takes MODEL WEIGHTS CACHE-DIR|none winograd|direct f32|bf16")
         }
         var o = Options()
         o.algorithm = arguments[3] == "direct" ? .direct : .winograd
         o.precision = precision
         let config = try benchConfig(arguments[0])
-        WinogradWeightCache.shared = WinogradWeightCache(directory: URL(fileURLWithPath: arguments[2]))
+        WinogradWeightCache.shared = arguments[2] == "none" ? nil : WinogradWeightCache(directory: URL(fileURLWithPath: arguments[2]))
         PrimitiveSetupClock.shared.reset()
         let (net, load, build) = try buildModel(config, URL(fileURLWithPath: arguments[1]), o)
         let start = Date()
@@ -200,11 +205,11 @@ enum EngineBenchmark {
     }
 
     /// Runs `startupChild` in a new process of this executable.
-    static func startupInChild(_ model: String, weights: URL, cache: URL, _ o: Options) throws
+    static func startupInChild(_ model: String, weights: URL, cache: String, _ o: Options) throws
         -> (load: Double, build: Double, setup: Double, first: Double) {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        child.arguments = ["engine-startup", model, weights.path, cache.path, o.algorithm == .direct ? "direct" : "winograd",
+        child.arguments = ["engine-startup", model, weights.path, cache, o.algorithm == .direct ? "direct" : "winograd",
                            o.precision.rawValue]
         let pipe = Pipe()
         child.standardOutput = pipe
@@ -243,7 +248,7 @@ enum EngineBenchmark {
         // second `zoo run` of the model sees).
         let cacheDir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-bench-wino-\(getpid())-\(model)")
         defer { try? FileManager.default.removeItem(at: cacheDir) }
-        WinogradWeightCache.shared = WinogradWeightCache(directory: cacheDir)
+        WinogradWeightCache.shared = o.winogradCache ? WinogradWeightCache(directory: cacheDir) : nil
         defer { WinogradWeightCache.shared = nil }
         EngineMemory.releaseCaches()
         resetPeakRSS()
@@ -302,7 +307,8 @@ enum EngineBenchmark {
         // (Measured in this process it was slower and erratic: the first allocations after the
         // runs fault pages that this VM's free page reporting had handed back to the host.)
         WinogradWeightCache.shared?.waitForPendingWrites()
-        let (load2, build2, setupCached, firstCached) = try startupInChild(model, weights: weightsFile, cache: cacheDir, o)
+        let (load2, build2, setupCached, firstCached) = try startupInChild(model, weights: weightsFile,
+                                                                           cache: o.winogradCache ? cacheDir.path : "none", o)
         let proposals = last?.numProposals ?? 0, detections = last?.detections.count ?? 0
         let flops = Flops.model(net, image: [1, 3, last?.paddedHeight ?? 800, last?.paddedWidth ?? 1088],
                                 proposals: proposals, detections: detections)

@@ -134,6 +134,34 @@ import ZooKit
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("cache/winograd").path))
     }
 
+    @Test func winogradCacheOfZeroMegabytesKeepsNoFiles() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        let image = Self.images.appendingPathComponent("img3_640x427.png").path
+        func run(_ cacheMB: String?, _ name: String) throws -> Data {
+            var env = environment
+            env["ZOO_WINOGRAD_CACHE_MB"] = cacheMB
+            let out = work.appendingPathComponent(name)
+            let r = try TestSupport.runZoo(["run", "tiny-mask", image, "--json", out.path, "--quiet", "--config",
+                                            Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.yaml").path],
+                                           environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try Data(contentsOf: out)
+        }
+        let uncached = try run("0", "uncached.jsonl")
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("cache/winograd").path))
+        let cached = try run(nil, "cached.jsonl")
+        let files = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("cache/winograd").path)
+        #expect(files.contains { $0.hasSuffix(".wino") }, "the default keeps files: \(files)")
+        // The same weights either way, so the same answers (the records differ only in their timings).
+        func instances(_ line: Data) throws -> NSArray? {
+            (try JSONSerialization.jsonObject(with: line) as? [String: Any])?["instances"] as? NSArray
+        }
+        let a = try instances(uncached), b = try instances(cached)
+        #expect((a?.count ?? 0) > 10)
+        let same = a == b
+        #expect(same)
+    }
+
     @Test func unsavableWinogradWeightsAreAWarningNotAFailure() throws {
         defer { try? FileManager.default.removeItem(at: work) }
         let blocker = work.appendingPathComponent("cache/winograd")
