@@ -1,7 +1,8 @@
 import Foundation
 import ZooKit
 
-/// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--winograd|--direct] [--layers]`:
+/// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--winograd|--direct]
+/// [--precision f32|bf16] [--layers] [--no-winograd-cache]`:
 /// `GeneralizedRCNN.predict` end to end for the full-size R50-FPN Faster/Mask/Keypoint R-CNN, built
 /// from the index entries' inference settings (zoo ids 137781054, 137781281, 137781195) with
 /// deterministic random weights, `SCORE_THRESH_TEST` 0 so 100 detections reach the mask/keypoint
@@ -9,8 +10,9 @@ import ZooKit
 /// 256->256 3x3 convolution at 200x336 on `nChw16c` input as the machine's ceiling, measured
 /// before and after each model. Start-up (loading the weights from a safetensors file, the model's
 /// build, plus `PrimitiveSetupClock`: primitives created and weights prepared) and the first image's extra time are reported cold (empty
-/// Winograd weight cache, a temporary folder) and cached (a second model from the same weights);
-/// `--layers` prints the slowest layers (`LayerProfile`).
+/// Winograd weight cache, a temporary folder) and cached (a second model from the same weights;
+/// with `--no-winograd-cache` both transform the weights in memory); `--layers` prints the slowest
+/// layers (`LayerProfile`).
 enum EngineBenchmark {
     struct Options {
         var runs = 7
@@ -76,6 +78,7 @@ enum EngineBenchmark {
         print("")
         print("Bound: the time if every Winograd-able convolution ran at the Winograd ceiling, every other FLOP at the direct one, and nothing else took time.")
         print("Start-up: loading the weights from a safetensors file in the page cache (as a second zoo run does), building the model, plus creating its primitives and preparing their weights (reorders, Winograd transforms or cache reads) during the first image; cold in this process with an empty Winograd cache, cached in a new process (engine-startup) once the cache holds the model's files. The cold process's new Winograd files are flushed to disk and renamed (as zoo run does once writes pause, or before it exits) right after the first image, timed on their own. The first image's extra time over the median also includes first touches of activation and scratch memory.")
+        if !o.winogradCache { print("Winograd cache off (--no-winograd-cache): both start-ups transform the weights in memory, and there is nothing to flush.") }
         print("")
         print("First image per stage:")
         print("")

@@ -44,7 +44,8 @@ enum ReadableFile {
         return text
     }
 
-    /// `strerror(code)`, first letter lowercased for the middle of a message.
+    /// "no such file", "permission denied", or else `strerror(code)` with its first letter
+    /// lowercased, for the middle of a message.
     private static func reason(_ code: Int32) -> String {
         switch code {
         case ENOENT: return "no such file"

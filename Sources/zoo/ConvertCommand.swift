@@ -42,8 +42,8 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        let job = try resolve()
         do {
+            let job = try resolve()
             let result = try CheckpointConverter.convert(
                 job.source, to: job.output, modelID: modelID ?? job.modelID, config: config ?? job.config,
                 sourceSHA256: sourceSHA256 ?? job.sha256)

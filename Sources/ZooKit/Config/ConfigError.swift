@@ -1,7 +1,8 @@
 import Foundation
 
 /// Why a detectron2 config could not be read or applied. Each message is one line naming the
-/// file (or "override"), the key, the line and column where known, and what to do.
+/// file (or where an override came from: "override", an index entry), the key, the line and
+/// column where known, and what to do.
 public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Where a value came from: a YAML file position, or a dotted override.
     public struct Location: Equatable, Sendable, CustomStringConvertible {

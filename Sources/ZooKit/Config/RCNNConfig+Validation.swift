@@ -40,7 +40,7 @@ extension RCNNConfig {
 
     /// Checks every value the engine reads against what detectron2 accepts (its asserts in
     /// `DefaultAnchorGenerator`, `ROIPooler`, `Box2BoxTransform`, `ResNet`, ...), within `Limits`.
-    /// `load(contentsOf:)` and `applying(_:)` run it; call it on a config built by hand.
+    /// `load(contentsOf:)` and `applying(_:source:base:)` run it; call it on a config built by hand.
     ///
     /// Heads that are off (`MASK_ON`, `KEYPOINT_ON`) are not checked, as detectron2 does not build
     /// them. Throws `ConfigError.outOfRange` for the first bad key.

@@ -43,7 +43,7 @@ public enum ModelLoader {
         var configName: String?
         var dataset: String? = datasetName
         // Where the config came from, for errors about keys `overrides` does not set.
-        var configLabel: String
+        let configLabel: String
         try precision.checkAvailable()
 
         let asFile = URL(fileURLWithPath: model)

@@ -48,6 +48,13 @@ import Testing
 /// `zoo convert ID`: a fetched entry (test index via ZOO_INDEX, cache via ZOO_CACHE) is converted
 /// next to its cached file.
 @Suite struct ConvertByIDTests {
+    @Test func anUnknownSourceIsOneLineNamingIt() throws {
+        let r = try TestSupport.runZoo(["convert", "no-such-model-or-file"])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.hasPrefix("zoo convert: no-such-model-or-file: no such file") == true, "\(r.stderr)")
+    }
+
     @Test func convertsTheCachedFileOfAnEntry() throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-convert-id-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

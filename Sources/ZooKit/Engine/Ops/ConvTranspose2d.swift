@@ -77,7 +77,9 @@ public final class ConvTranspose2d {
         let (n, c, h, w) = try checkedInput(input.shape)
         return try input.withUnsafeBufferPointer { x in
             try run(images: n, shape: input.shape) { img, body in
-                guard let xb = x.baseAddress else { return }
+                guard let xb = x.baseAddress else {
+                    throw EngineError.inputShape(layer: name, expected: "a non-empty input", actual: input.shape)
+                }
                 try body(xb + img * c * h * w)
             }
         }
@@ -86,8 +88,8 @@ public final class ConvTranspose2d {
     /// The same on `[N, C, H, W]` float32 `nChw16c` input (a conv tower's output), without a
     /// plain copy of the whole batch: each image is copied to plain `[C, H, W]` in a buffer of its
     /// own size, then computed as `forward(_:)` computes it (the same values, bit for bit). Any
-    /// other layout is reordered to plain first. For the keypoint head this saves a 40 MB copy an
-    /// image (peak RSS 1395-1398 MB against 1435-1437 in `zoo-bench engine`), in the same time.
+    /// other layout is reordered to plain first. For the keypoint head this saves a 40 MB copy of
+    /// the whole batch an image, in the same time.
     func forward(_ input: DNNLTensor) throws -> Tensor {
         guard input.isBlocked, let src = input.pointer else { return try forward(try input.tensor(context: "\(name) input")) }
         let (n, c, h, w) = try checkedInput(input.shape)
@@ -95,7 +97,9 @@ public final class ConvTranspose2d {
         var plain = [Float](repeating: 0, count: c * pixels)
         return try plain.withUnsafeMutableBufferPointer { buffer in
             try run(images: n, shape: input.shape) { img, body in
-                guard let xb = buffer.baseAddress else { return }
+                guard let xb = buffer.baseAddress else {
+                    throw EngineError.inputShape(layer: name, expected: "a non-empty input", actual: input.shape)
+                }
                 // nChw16c: [N, blocks, H, W, 16], the channels past `c` padding. (Splitting this over
                 // the cores was slower: the sgemm's threads are still spinning.)
                 let image = UnsafePointer(src) + img * blocks * pixels * lanes

@@ -106,5 +106,7 @@ struct HeadsTests {
         #expect(relativeError(gotLow, low) < 1e-5)
         #expect(gotHeat.shape == [2, 4, 56, 56])
         #expect(relativeError(gotHeat, NaiveOps.bilinear(low, oh: 56, ow: 56)) < 1e-5)
+        let (noLow, noHeat) = try head.forwardWithLowres(Tensor(shape: [0, 5, 14, 14]))
+        #expect(noLow.shape == [0, 4, 28, 28] && noHeat.shape == [0, 4, 56, 56])
     }
 }
