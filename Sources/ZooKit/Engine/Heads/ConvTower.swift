@@ -35,14 +35,20 @@ enum ConvTower {
     /// `convs` applied in order to `[N, C, H, W]` input (unchanged when `convs` is empty), the
     /// batch padded for the Winograd layouts of `layoutRows` rows when given.
     static func forward(_ convs: [Conv2d], _ input: Tensor, name: String, layoutRows: Int? = nil) throws -> Tensor {
-        guard !convs.isEmpty, input.count > 0 else { return input }
+        guard !convs.isEmpty else { return input }
         return try forwardKeepingLayout(convs, input, name: name, layoutRows: layoutRows).tensor(context: "\(name) output")
     }
 
-    /// The same, the result left in oneDNN memory (`nChw16c`, or the plain input when `convs` is empty).
+    /// The same, the result left in oneDNN memory (`nChw16c`; plain when `convs` is empty or the
+    /// batch has no rows).
     static func forwardKeepingLayout(_ convs: [Conv2d], _ input: Tensor, name: String, layoutRows: Int? = nil) throws -> DNNLTensor {
         guard !convs.isEmpty else { return try DNNLTensor(plain: input, context: "\(name) input") }
         let n = input.shape.first ?? 0
+        if n == 0, input.rank == 4, input.shape[1] == convs[0].inChannels {
+            // No rows (no detections): the output's shape, with nothing for oneDNN to compute
+            // (other input goes on to the first conv, which says what is wrong with it).
+            return try DNNLTensor(plain: Tensor(shape: convs.reduce(input.shape) { $1.outputShape($0) }), context: "\(name) output")
+        }
         // The layouts are advice: a failed query (a shape the convs reject, reported by their
         // forward below) runs the batch as it is.
         let rows = layoutRows.flatMap { try? self.rows(for: n, convs, shape: input.shape, layoutRows: $0) } ?? n

@@ -33,11 +33,6 @@ public final class KRCNNConvDeconvUpsampleHead {
     /// `[N, C, 14, 14]` pooled features -> the `[N, K, 28, 28]` deconv output and the
     /// `[N, K, 56, 56]` heatmap logits (`pred_keypoint_heatmaps`).
     public func forwardWithLowres(_ pooled: Tensor) throws -> (lowres: Tensor, heatmaps: Tensor) {
-        if pooled.rank == 4, pooled.shape[0] == 0, pooled.shape[1] == convs.first?.inChannels ?? scoreLowres.inChannels {
-            // No detections: empty results of the right shapes, without running oneDNN on nothing.
-            let low = scoreLowres.outputShape([0, scoreLowres.inChannels, pooled.shape[2], pooled.shape[3]])
-            return (Tensor(shape: low), Tensor(shape: [0, low[1], low[2] * 2, low[3] * 2]))
-        }
         // The deconvolution reads the tower's blocked output one detection at a time (a plain
         // copy of all of it was 40 MB of new memory an image).
         let features = try ConvTower.forwardKeepingLayout(convs, pooled, name: "keypoint_head", layoutRows: detectionsPerImage)
