@@ -2,7 +2,7 @@ import Foundation
 import ZooKit
 
 /// `zoo-bench engine [--runs N] [--warmup N] [--model faster|mask|keypoint|all] [--winograd|--direct]
-/// [--precision f32|bf16] [--layers] [--no-winograd-cache]`:
+/// [--precision f32|bf16] [--layers] [--no-winograd-cache] [--keep-head-weights]`:
 /// `GeneralizedRCNN.predict` end to end for the full-size R50-FPN Faster/Mask/Keypoint R-CNN, built
 /// from the index entries' inference settings (zoo ids 137781054, 137781281, 137781195) with
 /// deterministic random weights, `SCORE_THRESH_TEST` 0 so 100 detections reach the mask/keypoint
@@ -12,7 +12,8 @@ import ZooKit
 /// build, plus `PrimitiveSetupClock`: primitives created and weights prepared) and the first image's extra time are reported cold (empty
 /// Winograd weight cache, a temporary folder) and cached (a second model from the same weights;
 /// with `--no-winograd-cache` both transform the weights in memory); `--layers` prints the slowest
-/// layers (`LayerProfile`).
+/// layers (`LayerProfile`); `--keep-head-weights` makes the mask and keypoint heads keep their
+/// Winograd weights (transformed once, cached) instead of transforming them at each run.
 enum EngineBenchmark {
     struct Options {
         var runs = 7
@@ -25,6 +26,9 @@ enum EngineBenchmark {
         /// Run without a Winograd weight cache (`ZOO_WINOGRAD_CACHE_MB=0`): every start-up
         /// transforms the weights in memory.
         var winogradCache = true
+        /// The mask and keypoint heads keep their Winograd weights (`Conv2d.winogradWeightsPerRun`
+        /// off), as zoo did before they were made at each run.
+        var keepHeadWeights = false
     }
 
     static let zooIDs = ["faster": "137781054", "mask": "137781281", "keypoint": "137781195"]
@@ -44,17 +48,18 @@ enum EngineBenchmark {
             case "--winograd": o.algorithm = .winograd
             case "--layers": o.layers = true
             case "--no-winograd-cache": o.winogradCache = false
+            case "--keep-head-weights": o.keepHeadWeights = true
             case "--precision":
                 let p = it.next() ?? ""
                 guard let precision = ConvolutionPrecision(rawValue: p) else { throw BenchError("unknown precision \(p); use f32 or bf16") }
                 try precision.checkAvailable()
                 o.precision = precision
             default:
-                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --precision f32|bf16 --layers --no-winograd-cache")
+                throw BenchError("unknown option \(a); use --runs N --warmup N --model faster|mask|keypoint|all --winograd|--direct --precision f32|bf16 --layers --no-winograd-cache --keep-head-weights")
             }
         }
         let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
-        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), precision \(o.precision.rawValue), Winograd cache \(o.winogradCache ? "on" : "off"), load average \(loadAverage())")
+        print("zoo-bench engine: threads \(threads), runs \(o.runs) (after \(o.warmup) warm-up), convolutions \(o.algorithm), precision \(o.precision.rawValue), Winograd cache \(o.winogradCache ? "on" : "off"), head Winograd weights \(o.keepHeadWeights ? "kept" : "made at each run"), load average \(loadAverage())")
         // The ceiling is measured before and after each model (the machines here are VMs whose speed
         // drifts); each model is compared with the median of the measurements on either side of it.
         var ceilings = [try measureCeiling(o)]
@@ -183,18 +188,23 @@ enum EngineBenchmark {
         let weights = try Checkpoint.loadWeights(from: weightsFile).tensors
         let loaded = Date()
         let net = try GeneralizedRCNN(config: config, weights: consume weights, algorithm: o.algorithm, precision: o.precision)
+        if o.keepHeadWeights {
+            for conv in (net.maskHead?.convs ?? []) + (net.keypointHead?.convs ?? []) { conv.winogradWeightsPerRun = false }
+        }
         return (net, loaded.timeIntervalSince(start), Date().timeIntervalSince(loaded))
     }
 
-    /// `zoo-bench engine-startup MODEL WEIGHTS CACHE-DIR ALGORITHM PRECISION`, run by `engine` as a
+    /// `zoo-bench engine-startup MODEL WEIGHTS CACHE-DIR ALGORITHM PRECISION [keep-head-weights]`, run by `engine` as a
     /// child process: the start-up of a second `zoo run` of a model whose Winograd weights are in
     /// `CACHE-DIR` ("none": no cache, weights transformed in memory), in a fresh process. Prints
     /// `startup LOAD BUILD PRIMITIVES FIRST-IMAGE` seconds.
     static func startupChild(_ arguments: [String]) throws {
-        guard arguments.count == 5, let precision = ConvolutionPrecision(rawValue: arguments[4]) else {
-            throw BenchError("engine-startup takes MODEL WEIGHTS CACHE-DIR|none winograd|direct f32|bf16")
+        guard arguments.count == 5 || (arguments.count == 6 && arguments[5] == "keep-head-weights"),
+              let precision = ConvolutionPrecision(rawValue: arguments[4]) else {
+            throw BenchError("engine-startup takes MODEL WEIGHTS CACHE-DIR|none winograd|direct f32|bf16 [keep-head-weights]")
         }
         var o = Options()
+        o.keepHeadWeights = arguments.count == 6
         o.algorithm = arguments[3] == "direct" ? .direct : .winograd
         o.precision = precision
         let config = try benchConfig(arguments[0])
@@ -213,7 +223,7 @@ enum EngineBenchmark {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         child.arguments = ["engine-startup", model, weights.path, cache, o.algorithm == .direct ? "direct" : "winograd",
-                           o.precision.rawValue]
+                           o.precision.rawValue] + (o.keepHeadWeights ? ["keep-head-weights"] : [])
         let pipe = Pipe()
         child.standardOutput = pipe
         try child.run()

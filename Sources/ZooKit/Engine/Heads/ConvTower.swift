@@ -54,6 +54,7 @@ enum ConvTower {
         let rows = layoutRows.flatMap { try? self.rows(for: n, convs, shape: input.shape, layoutRows: $0) } ?? n
         var x = try DNNLTensor(plain: input, rows: rows, context: "\(name) input")
         x = try x.blocked(context: "\(name) input")
+        WinogradWeightScratch.shared.reserve(convs.map(\.perRunWinogradBytes).max() ?? 0)
         for conv in convs { x = try conv.forward(x) }
         return rows == n ? x : try x.firstRows(n, context: "\(name) output")
     }

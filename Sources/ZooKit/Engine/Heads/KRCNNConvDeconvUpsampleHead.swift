@@ -25,6 +25,7 @@ public final class KRCNNConvDeconvUpsampleHead {
             c = dim
         }
         ConvTower.chainOutputTypes(convs)
+        for conv in convs { conv.winogradWeightsPerRun = true }
         self.convs = convs
         scoreLowres = try ConvTranspose2d(weights, prefix + ".score_lowres", in: c, out: numKeypoints, kernel: 4,
                                           stride: 2, padding: 4 / 2 - 1)

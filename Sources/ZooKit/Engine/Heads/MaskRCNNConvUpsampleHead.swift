@@ -27,6 +27,7 @@ public final class MaskRCNNConvUpsampleHead {
             c = convDim
         }
         ConvTower.chainOutputTypes(convs)
+        for conv in convs { conv.winogradWeightsPerRun = true }
         self.convs = convs
         deconv = try ConvTranspose2d(weights, prefix + ".deconv", in: c, out: convDim, kernel: 2, stride: 2, relu: true)
         predictor = try Conv2d(weights, prefix + ".predictor", in: convDim, out: classAgnostic ? 1 : numClasses, kernel: 1)

@@ -10,15 +10,22 @@ final class DNNLBlockedConvPlan {
     let outputDesc: dnnl_memory_desc_t
     /// The weights' layout the primitive reads.
     let weightsDesc: dnnl_memory_desc_t
-    private let weights: DNNLMemory
+    /// The weights in `weightsDesc`, kept for every run; nil when they are made at each run
+    /// (`perRunLayout`).
+    private let weights: DNNLMemory?
+    /// The Winograd layout the weights are transformed into at each run, when the plan keeps none
+    /// (see `Conv2d.winogradWeightsPerRun`).
+    let perRunLayout: WinogradWeightTransform.Layout?
     private let bias: DNNLMemory
     private let context: String
 
     /// `blockedOutput: false` lets oneDNN choose the output layout (for shapes it cannot write blocked).
     /// `weightsIn(layout)` gives the conv's weights reordered into `layout` (shared between the
-    /// plans of one conv: a new input shape usually wants the same weights layout).
+    /// plans of one conv: a new input shape usually wants the same weights layout), or nil when
+    /// they are to be transformed at each run (then `layout` must be one `WinogradWeightTransform`
+    /// writes).
     init(_ conv: Conv2d, input: DNNLTensor, algorithm: ConvolutionAlgorithm, blockedOutput: Bool = true,
-         ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> DNNLMemory) throws {
+         ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> DNNLMemory?) throws {
         let context = "Conv2d \(conv.name) on blocked input \(input.shape)"
         self.context = context
         let outShape = conv.outputShape(input.shape)
@@ -34,6 +41,10 @@ final class DNNLBlockedConvPlan {
         primitive = try DNNLPrimitive(pd, context: context)
 
         weights = try weightsIn(wMD)
+        perRunLayout = weights == nil ? WinogradWeightTransform.Layout(wMD, weightShape: conv.weight.shape) : nil
+        guard weights != nil || perRunLayout != nil else {
+            throw EngineError.dnnl(call: "weights for \(conv.name)", status: -1, context: context)
+        }
         let bias = try DNNLMemory(DNNL.desc([conv.outChannels], dnnl_a, context: context), ctx, pointer: nil, context: context)
         conv.bias.withUnsafeBytes { b in
             if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
@@ -63,8 +74,22 @@ final class DNNLBlockedConvPlan {
         return try DNNL.primitiveDesc(&opDesc, attr: attr, ctx: ctx, context: context)
     }
 
-    /// Runs on `input` into `output` (which holds the residual when the conv sums).
-    func run(_ input: DNNLTensor, _ output: DNNLTensor, ctx: DNNLContext) throws {
+    /// Runs `conv` on `input` into `output` (which holds the residual when the conv sums); weights
+    /// made at each run are transformed into `WinogradWeightScratch`'s buffer.
+    func run(_ conv: Conv2d, _ input: DNNLTensor, _ output: DNNLTensor, ctx: DNNLContext) throws {
+        if let weights {
+            try run(input, output, weights: weights, ctx: ctx)
+            return
+        }
+        guard let layout = perRunLayout else { return }
+        let pointer = WinogradWeightScratch.shared.take(layout.size)
+        defer { WinogradWeightScratch.shared.give(pointer) }
+        WinogradWeightTransform.transform(conv.weight, scale: conv.weightScale, layout: layout, into: pointer)
+        let weights = try DNNLMemory(weightsDesc, ctx, pointer: pointer, context: context + " weights")
+        try run(input, output, weights: weights, ctx: ctx)
+    }
+
+    private func run(_ input: DNNLTensor, _ output: DNNLTensor, weights: DNNLMemory, ctx: DNNLContext) throws {
         try primitive.execute([
             dnnl_exec_arg_t(arg: DNNLArg.src, memory: input.memory.handle),
             dnnl_exec_arg_t(arg: DNNLArg.weights, memory: weights.handle),
@@ -147,7 +172,7 @@ extension Conv2d {
             output = try DNNLTensor(shape: plan.outputShape, desc: plan.outputDesc, context: "Conv2d \(name) output")
         }
         guard output.shape.reduce(1, *) > 0 else { return output }
-        try LayerProfile.shared.measure("\(name) \(input.shape)") { try plan.run(input, output, ctx: ctx) }
+        try LayerProfile.shared.measure("\(name) \(input.shape)") { try plan.run(self, input, output, ctx: ctx) }
         return output
     }
 }

@@ -1,6 +1,15 @@
 internal import CZooDNNL
 
 extension Conv2d {
+    /// The most bytes this layer's Winograd weights take when made at each run
+    /// (`winogradWeightsPerRun`): F(4x4, 3x3) tiles of 6x6 for every input and output channel;
+    /// 0 when it keeps its weights or runs no Winograd.
+    var perRunWinogradBytes: Int {
+        guard winogradWeightsPerRun, asksForWinograd, groups == 1, weight.shape[2] == 3, weight.shape[3] == 3,
+              stride == 1 else { return 0 }
+        return 36 * inChannels * outChannels * MemoryLayout<Float>.size
+    }
+
     /// The Winograd weights layout that this layer's plan for a float32 `nChw16c` input of
     /// `inputShape` reads; nil when that plan does not run Winograd (the direct algorithm,
     /// bfloat16, or no Winograd implementation for the shape). Asks oneDNN for a primitive

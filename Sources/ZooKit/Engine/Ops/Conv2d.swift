@@ -64,6 +64,16 @@ public final class Conv2d {
     /// A name for errors, usually the detectron2 key prefix.
     public let name: String
 
+    /// Whether this layer transforms its Winograd weights at each run, into
+    /// `WinogradWeightScratch`'s buffer, instead of keeping them (in memory or in `winogradCache`).
+    /// The mask and keypoint heads set it: their convolutions run on many positions (100 detections
+    /// of 14x14), so the transform costs little beside the convolution (4-8 ms against 170 ms for
+    /// a 512-channel layer), and the Winograd weights, four times the size of the plain ones, are
+    /// never held (Keypoint R-CNN's head: 300 MB, which a new process would first have to touch).
+    /// Weights in other layouts (direct, bfloat16) are still made once and kept. Set it before the
+    /// layer's first `forward`: plans keep what they were made with.
+    public var winogradWeightsPerRun = false
+
     /// Where this layer's Winograd weights are cached on disk; nil uses `WinogradWeightCache.shared`.
     public var winogradCache: WinogradWeightCache?
 
@@ -185,7 +195,11 @@ public final class Conv2d {
 
     /// A new plan for `blockedPlan` (called with the lock held).
     private func makeBlockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
-        let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory in
+        let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory? in
+            if self.winogradWeightsPerRun, self.groups == 1,
+               WinogradWeightTransform.Layout(desc, weightShape: self.weight.shape) != nil {
+                return nil
+            }
             if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
             var cached: DNNLMemory?
             if desc.format_kind == dnnl_format_kind_wino, let cache = self.winogradCache ?? WinogradWeightCache.shared {

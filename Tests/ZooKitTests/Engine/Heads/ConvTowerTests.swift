@@ -82,6 +82,53 @@ struct ConvTowerTests {
         cache.waitForPendingWrites()
     }
 
+    @Test("Convs making their Winograd weights at each run give the kept weights' values bit for bit, and keep none",
+          .enabled(if: winogradAvailable, "oneDNN has no Winograd convolution for this CPU"))
+    func weightsMadeAtEachRun() throws {
+        let keptDir = WinogradWeightCacheTests.temporaryFolder(), perRunDir = WinogradWeightCacheTests.temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(at: keptDir)
+            try? FileManager.default.removeItem(at: perRunDir)
+        }
+        let keptCache = WinogradWeightCache(directory: keptDir), perRunCache = WinogradWeightCache(directory: perRunDir)
+        let kept = Self.tower(keptCache, seed: 45)
+        let perRun = Self.tower(perRunCache, seed: 45)
+        for conv in perRun { conv.winogradWeightsPerRun = true }
+        var rng = SeededRandom(seed: 46)
+        // 100 rows and 1 row: oneDNN's F(4x4, 3x3) and F(2x2, 3x3) layouts here.
+        for n in [100, 1, 100] {
+            let x = NaiveOps.relu(rng.tensor([n, 256, 14, 14]))
+            let want = try ConvTower.forward(kept, x, name: "test", layoutRows: 100)
+            let got = try ConvTower.forward(perRun, x, name: "test", layoutRows: 100)
+            let equal = got.shape == want.shape && got.scalars == want.scalars
+            #expect(equal, "\(n) rows: relative error \(relativeError(got, want))")
+        }
+        keptCache.waitForPendingWrites()
+        perRunCache.waitForPendingWrites()
+        #expect(keptCache.writes >= kept.count)
+        #expect(perRunCache.writes == 0 && perRunCache.hits == 0, "weights made at each run must not go to the cache")
+        #expect(WinogradWeightScratch.shared.keptBytes >= 36 * 256 * 256 * MemoryLayout<Float>.size)
+    }
+
+    @Test("The Winograd scratch lends its kept buffer to one taker at a time, grown to the largest size asked")
+    func scratchLending() {
+        let scratch = WinogradWeightScratch()
+        let first = scratch.take(1 << 16)
+        let second = scratch.take(1 << 10)
+        #expect(first != second, "a lent buffer must not be lent twice")
+        scratch.give(second)
+        scratch.give(first)
+        #expect(scratch.keptBytes == 1 << 16)
+        #expect(scratch.take(1 << 12) == first)
+        scratch.give(first)
+        scratch.reserve(1 << 20)
+        #expect(scratch.keptBytes == 1 << 20)
+        let grown = scratch.take(1 << 20)
+        grown.storeBytes(of: 1, toByteOffset: (1 << 20) - 1, as: UInt8.self)
+        scratch.give(grown)
+        #expect(scratch.keptBytes == 1 << 20)
+    }
+
     @Test("Towers without layoutRows, and direct towers, run each batch at its own size with the convolution's values")
     func unpadded() throws {
         var rng = SeededRandom(seed: 43)
