@@ -67,8 +67,8 @@ public final class Conv2d {
     /// Whether this layer transforms its Winograd weights at each run, into
     /// `WinogradWeightScratch`'s buffer, instead of keeping them (in memory or in `winogradCache`).
     /// The mask and keypoint heads set it: their convolutions run on many positions (100 detections
-    /// of 14x14), so the transform costs little beside the convolution (4-8 ms against 170 ms for
-    /// a 512-channel layer), and the Winograd weights, four times the size of the plain ones, are
+    /// of 14x14), so the transform costs little beside the convolution (a 512-channel layer takes
+    /// 181-184 ms instead of 171-174), and the Winograd weights, four times the size of the plain ones, are
     /// never held (Keypoint R-CNN's head: 300 MB, which a new process would first have to touch).
     /// Weights in other layouts (direct, bfloat16) are still made once and kept. Set it before the
     /// layer's first `forward`: plans keep what they were made with.

@@ -6,8 +6,9 @@ internal import CZooDNNL
 /// oneDNN's Winograd kernels read weights transformed into its own `wino` layout, four times the
 /// size of the plain 3x3 weights for its 4x3 kernel. `WinogradWeightTransform` makes them with
 /// little arithmetic, but every byte lands in fresh memory, and first touches of memory are slow
-/// on the VMs here (about 2 µs a page): 0.13 s for Mask R-CNN's 265 MB, 0.27 s for Keypoint
-/// R-CNN's 510 MB. With a cache, the first process transforms each layer straight into a new
+/// on the VMs here (about 2 µs a page): 0.12 s for an R50-FPN backbone's 230 MB (the mask and
+/// keypoint heads transform theirs at each run instead; see `Conv2d.winogradWeightsPerRun`).
+/// With a cache, the first process transforms each layer straight into a new
 /// file's shared mapping (no second copy) and later processes map the file, whose pages the
 /// kernel usually still holds.
 ///
@@ -31,7 +32,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// files are removed until the `.wino` files fit. Files this process uses are never removed.
     public let maxBytes: Int
 
-    /// 4 GiB: a few models' worth (Mask R-CNN R50-FPN needs about 250 MB, Keypoint R-CNN 500 MB).
+    /// 4 GiB: many models' worth (an R50-FPN model needs about 230 MB).
     public static let defaultMaxBytes = 4 << 30
 
     /// A cache in `directory` (created when first written), kept under `maxBytes`.
@@ -89,7 +90,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// Held while files are flushed and renamed.
     private let flushLock = NSLock()
     /// Flushes and renames new files off the inference threads, once no file has been written for
-    /// `flushDelay`: flushing 250-500 MB while a model's first image runs slowed it by about
+    /// `flushDelay`: flushing 250-500 MB while a model's first image ran slowed it by about
     /// 0.15 s (writeback competes for the two cores), so the flush waits for a quiet moment.
     let persistQueue = DispatchQueue(label: "zoo.winograd-cache.persist", qos: .utility)
     static let flushDelay = DispatchTimeInterval.seconds(2)
