@@ -1,14 +1,15 @@
 import Foundation
 import ZooKit
 
-/// `zoo-bench head-rows [--model keypoint|mask] [--rows 100,37,...] [--unpadded]`: the full-size keypoint
-/// (or mask) head (its `forward`), deterministic random weights, run on pooled features of
-/// each row count in turn, as a batch of images with different numbers of detections feeds it.
-/// oneDNN picks the Winograd weights' layout from the row count, so a new row count can mean a
-/// new layout: weights transformed again, written to the Winograd cache, and held beside the
-/// first; the heads pad each batch to the layout of 100 rows instead (`--unpadded`: they do not,
-/// as before). Prints, per call, the seconds, the Winograd cache files written so far, and the resident
-/// memory.
+/// `zoo-bench head-rows [--model keypoint|mask] [--rows 100,37,...] [--unpadded] [--keep-head-weights]`:
+/// the full-size keypoint (or mask) head (its `forward`), deterministic random weights, run on
+/// pooled features of each row count in turn, as a batch of images with different numbers of
+/// detections feeds it. oneDNN picks the Winograd weights' layout from the row count, so a new row
+/// count can mean a new, sometimes slower layout; the heads pad each batch to the layout of 100
+/// rows instead (`--unpadded`: they do not). The heads transform their Winograd weights at each
+/// run; with `--keep-head-weights` they keep them, so a new layout also means weights transformed
+/// again, written to the Winograd cache and held beside the first. Prints, per call, the seconds,
+/// the Winograd cache files written so far, and the resident memory.
 enum HeadRowsBenchmark {
     /// The row counts fed by default: detections per image as a batch of real images gives them.
     static let defaultRows = [100, 37, 20, 64, 5, 100, 41, 1, 88, 12, 73, 100]
@@ -17,13 +18,15 @@ enum HeadRowsBenchmark {
         var model = "keypoint"
         var rows = defaultRows
         var layoutRows: Int? = 100
+        var keepWeights = false
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
             case "--model": model = it.next() ?? model
             case "--rows": rows = (it.next() ?? "").split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             case "--unpadded": layoutRows = nil
-            default: throw EngineBenchmark.BenchError("unknown option \(a); use --model keypoint|mask --rows N,N,... --unpadded")
+            case "--keep-head-weights": keepWeights = true
+            default: throw EngineBenchmark.BenchError("unknown option \(a); use --model keypoint|mask --rows N,N,... --unpadded --keep-head-weights")
             }
         }
         guard model == "keypoint" || model == "mask", !rows.isEmpty else {
@@ -45,10 +48,13 @@ enum HeadRowsBenchmark {
         let cacheDir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-bench-rows-\(getpid())")
         defer { try? FileManager.default.removeItem(at: cacheDir) }
         let cache = WinogradWeightCache(directory: cacheDir)
-        for conv in convs { conv.winogradCache = cache }
+        for conv in convs {
+            conv.winogradCache = cache
+            if keepWeights { conv.winogradWeightsPerRun = false }
+        }
         var rng = BenchRandom(seed: 5)
         let pool = rng.tensor([rows.max() ?? 1, 256, 14, 14]).scalars.map { max($0, 0) }
-        print("zoo-bench head-rows: \(model) head (\(convs.count) 3x3 convolutions, Winograd) on [N, 256, 14, 14] pooled features, \(layoutRows == nil ? "unpadded" : "padded to the layouts of 100 rows")")
+        print("zoo-bench head-rows: \(model) head (\(convs.count) 3x3 convolutions, Winograd) on [N, 256, 14, 14] pooled features, \(layoutRows == nil ? "unpadded" : "padded to the layouts of 100 rows"), Winograd weights \(keepWeights ? "kept" : "made at each run")")
         print("")
         print("| call | rows | s | Winograd files written | RSS MB |")
         print("|---|---|---|---|---|")

@@ -5,10 +5,11 @@ internal import CZooDNNL
 /// The mask and keypoint heads run their towers on every detection of an image at once, so the
 /// batch size changes from image to image, and oneDNN picks the Winograd weights' layout from the
 /// batch size too: the keypoint head's 512-channel convolutions get one layout at 100 rows,
-/// another at 37 to 41, a third at 87, F(2x2, 3x3) weights at 1. Each new layout means the
-/// weights transformed again (302 MB for the keypoint head's, written to the Winograd cache) and
-/// held beside the others, and some run slowly (on an AMD EPYC, 61 rows took 1.26 s in oneDNN's
-/// layout for 61 and 0.82 s in the one for 100).
+/// another at 37 to 41, a third at 87, F(2x2, 3x3) weights at 1. Some run slowly (on an AMD
+/// EPYC, 61 rows took 1.26 s in oneDNN's layout for 61 and 0.82 s in the one for 100), each
+/// needs primitives of its own, and for convolutions that keep their Winograd weights (not the
+/// heads', which make them at each run: `Conv2d.winogradWeightsPerRun`) each new layout means the
+/// weights transformed again and held beside the others.
 ///
 /// Given `layoutRows` (the most rows a call sees), a tower pads its batch with zero rows to the
 /// nearest size at which every convolution reads the layout it reads at `layoutRows` rows, or,

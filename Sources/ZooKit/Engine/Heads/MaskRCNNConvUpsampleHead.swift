@@ -6,8 +6,8 @@ public final class MaskRCNNConvUpsampleHead {
     public let predictor: Conv2d
     /// The most detections one call sees (`TEST.DETECTIONS_PER_IMAGE`), or nil. Given, smaller
     /// batches are padded with a few zero rows to a size whose Winograd weights layouts are this
-    /// many rows' (or, under 16 rows, 2 rows'), so the weights are transformed and held in at most
-    /// two layouts whatever the images (see `ConvTower`); nil runs each batch at its own size.
+    /// many rows' (or, under 16 rows, 2 rows'), so the convolutions run in at most two layouts
+    /// whatever the images, the faster ones (see `ConvTower`); nil runs each batch at its own size.
     /// The padding changes no value.
     public let detectionsPerImage: Int?
 

@@ -1,8 +1,16 @@
 import Foundation
 internal import CZooDNNL
 
+/// The weights a convolution plan reads: made once and kept, or transformed into a Winograd layout
+/// at each run.
+enum PlanWeights {
+    case kept(DNNLMemory)
+    case perRun(WinogradWeightTransform.Layout)
+}
+
 /// A convolution primitive for one input layout and shape whose output is `nChw16c`: weights
-/// reordered once into the primitive's layout, no activation reorders at run time.
+/// reordered once into the primitive's layout (or, for `Conv2d.winogradWeightsPerRun`,
+/// transformed at each run), no activation reorders at run time.
 final class DNNLBlockedConvPlan {
     let primitive: DNNLPrimitive
     let implementation: String
@@ -10,22 +18,23 @@ final class DNNLBlockedConvPlan {
     let outputDesc: dnnl_memory_desc_t
     /// The weights' layout the primitive reads.
     let weightsDesc: dnnl_memory_desc_t
-    /// The weights in `weightsDesc`, kept for every run; nil when they are made at each run
-    /// (`perRunLayout`).
-    private let weights: DNNLMemory?
-    /// The Winograd layout the weights are transformed into at each run, when the plan keeps none
-    /// (see `Conv2d.winogradWeightsPerRun`).
-    let perRunLayout: WinogradWeightTransform.Layout?
+    /// The weights the primitive reads, kept for every run or made at each.
+    private let weights: PlanWeights
+    /// The Winograd layout the weights are transformed into at each run; nil when the plan keeps
+    /// them (see `Conv2d.winogradWeightsPerRun`).
+    var perRunLayout: WinogradWeightTransform.Layout? {
+        if case .perRun(let layout) = weights { return layout }
+        return nil
+    }
     private let bias: DNNLMemory
     private let context: String
 
     /// `blockedOutput: false` lets oneDNN choose the output layout (for shapes it cannot write blocked).
     /// `weightsIn(layout)` gives the conv's weights reordered into `layout` (shared between the
-    /// plans of one conv: a new input shape usually wants the same weights layout), or nil when
-    /// they are to be transformed at each run (then `layout` must be one `WinogradWeightTransform`
-    /// writes).
+    /// plans of one conv: a new input shape usually wants the same weights layout), or the
+    /// Winograd layout to transform them into at each run.
     init(_ conv: Conv2d, input: DNNLTensor, algorithm: ConvolutionAlgorithm, blockedOutput: Bool = true,
-         ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> DNNLMemory?) throws {
+         ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> PlanWeights) throws {
         let context = "Conv2d \(conv.name) on blocked input \(input.shape)"
         self.context = context
         let outShape = conv.outputShape(input.shape)
@@ -41,10 +50,6 @@ final class DNNLBlockedConvPlan {
         primitive = try DNNLPrimitive(pd, context: context)
 
         weights = try weightsIn(wMD)
-        perRunLayout = weights == nil ? WinogradWeightTransform.Layout(wMD, weightShape: conv.weight.shape) : nil
-        guard weights != nil || perRunLayout != nil else {
-            throw EngineError.dnnl(call: "weights for \(conv.name)", status: -1, context: context)
-        }
         let bias = try DNNLMemory(DNNL.desc([conv.outChannels], dnnl_a, context: context), ctx, pointer: nil, context: context)
         conv.bias.withUnsafeBytes { b in
             if let base = b.baseAddress, let d = dnnlData(bias) { d.copyMemory(from: base, byteCount: b.count) }
@@ -77,11 +82,10 @@ final class DNNLBlockedConvPlan {
     /// Runs `conv` on `input` into `output` (which holds the residual when the conv sums); weights
     /// made at each run are transformed into `WinogradWeightScratch`'s buffer.
     func run(_ conv: Conv2d, _ input: DNNLTensor, _ output: DNNLTensor, ctx: DNNLContext) throws {
-        if let weights {
-            try run(input, output, weights: weights, ctx: ctx)
+        guard case .perRun(let layout) = weights else {
+            if case .kept(let memory) = weights { try run(input, output, weights: memory, ctx: ctx) }
             return
         }
-        guard let layout = perRunLayout else { return }
         let pointer = WinogradWeightScratch.shared.take(layout.size)
         defer { WinogradWeightScratch.shared.give(pointer) }
         WinogradWeightTransform.transform(conv.weight, scale: conv.weightScale, layout: layout, into: pointer)

@@ -68,11 +68,30 @@ public final class Conv2d {
     /// `WinogradWeightScratch`'s buffer, instead of keeping them (in memory or in `winogradCache`).
     /// The mask and keypoint heads set it: their convolutions run on many positions (100 detections
     /// of 14x14), so the transform costs little beside the convolution (a 512-channel layer takes
-    /// 181-184 ms instead of 171-174), and the Winograd weights, four times the size of the plain ones, are
-    /// never held (Keypoint R-CNN's head: 300 MB, which a new process would first have to touch).
-    /// Weights in other layouts (direct, bfloat16) are still made once and kept. Set it before the
-    /// layer's first `forward`: plans keep what they were made with.
-    public var winogradWeightsPerRun = false
+    /// 181-184 ms instead of 171-174), and the Winograd weights, four times the size of the plain
+    /// ones, are never held (Keypoint R-CNN's head: 283 MB, which a new process would first have
+    /// to touch). Weights in other layouts (direct, bfloat16) are still made once and kept.
+    /// Changing it drops the layer's plans and kept weights; the next `forward` makes them anew.
+    public var winogradWeightsPerRun: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return perRun }
+        set {
+            lock.lock()
+            defer { lock.unlock() }
+            guard newValue != perRun else { return }
+            perRun = newValue
+            blockedPlans.removeAll()
+            weightMemories.removeAll()
+        }
+    }
+    /// `winogradWeightsPerRun`'s value (guarded by `lock`).
+    private var perRun = false
+
+    /// Bytes of weights this layer holds in oneDNN's layouts (tests).
+    var heldWeightBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return weightMemories.reduce(0) { $0 + $1.memory.byteCount }
+    }
 
     /// Where this layer's Winograd weights are cached on disk; nil uses `WinogradWeightCache.shared`.
     public var winogradCache: WinogradWeightCache?
@@ -195,12 +214,11 @@ public final class Conv2d {
 
     /// A new plan for `blockedPlan` (called with the lock held).
     private func makeBlockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
-        let weightsIn = { (desc: dnnl_memory_desc_t) throws -> DNNLMemory? in
-            if self.winogradWeightsPerRun, self.groups == 1,
-               WinogradWeightTransform.Layout(desc, weightShape: self.weight.shape) != nil {
-                return nil
+        let weightsIn = { (desc: dnnl_memory_desc_t) throws -> PlanWeights in
+            if self.perRun, self.groups == 1, let layout = WinogradWeightTransform.Layout(desc, weightShape: self.weight.shape) {
+                return .perRun(layout)
             }
-            if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return m.memory }
+            if let m = self.weightMemories.first(where: { DNNL.equal($0.desc, desc) }) { return .kept(m.memory) }
             var cached: DNNLMemory?
             if desc.format_kind == dnnl_format_kind_wino, let cache = self.winogradCache ?? WinogradWeightCache.shared {
                 cached = try cache.memory(weights: self.weight, scale: self.weightScale, desc: desc, ctx: ctx) { pointer in
@@ -210,7 +228,7 @@ public final class Conv2d {
             let m = try cached ?? self.reorderWeights(into: desc, ctx: ctx)
             if self.weightMemories.count >= 2 { self.weightMemories.removeFirst() }
             self.weightMemories.append((desc, m))
-            return m
+            return .kept(m)
         }
         let p: DNNLBlockedConvPlan
         do {

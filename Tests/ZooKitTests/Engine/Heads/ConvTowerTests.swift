@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 import CZooDNNL
 @testable import ZooKit
 
@@ -94,20 +95,46 @@ struct ConvTowerTests {
         let kept = Self.tower(keptCache, seed: 45)
         let perRun = Self.tower(perRunCache, seed: 45)
         for conv in perRun { conv.winogradWeightsPerRun = true }
+        // One row, unpadded, reads F(2x2, 3x3) weights here; 100 rows F(4x4, 3x3).
+        let alpha = try perRun[0].winogradWeightsDesc(forBlocked: [1, 256, 14, 14])
+            .flatMap { WinogradWeightTransform.Layout($0, weightShape: perRun[0].weight.shape)?.alpha }
+        #expect(alpha == 4)
         var rng = SeededRandom(seed: 46)
-        // 100 rows and 1 row: oneDNN's F(4x4, 3x3) and F(2x2, 3x3) layouts here.
-        for n in [100, 1, 100] {
+        for (n, layoutRows) in [(100, 100), (1, nil), (37, 100)] as [(Int, Int?)] {
             let x = NaiveOps.relu(rng.tensor([n, 256, 14, 14]))
-            let want = try ConvTower.forward(kept, x, name: "test", layoutRows: 100)
-            let got = try ConvTower.forward(perRun, x, name: "test", layoutRows: 100)
+            let want = try ConvTower.forward(kept, x, name: "test", layoutRows: layoutRows)
+            let got = try ConvTower.forward(perRun, x, name: "test", layoutRows: layoutRows)
             let equal = got.shape == want.shape && got.scalars == want.scalars
             #expect(equal, "\(n) rows: relative error \(relativeError(got, want))")
         }
+        // Two threads at once: one reads the kept scratch buffer, the other a buffer of its own.
+        let x = NaiveOps.relu(rng.tensor([100, 256, 14, 14]))
+        let want = try ConvTower.forward(kept, x, name: "test", layoutRows: 100)
+        let results = Mutex<[Bool]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let got = try? ConvTower.forward(perRun, x, name: "test", layoutRows: 100)
+            let equal = got?.scalars == want.scalars
+            results.withLock { $0.append(equal) }
+        }
+        #expect(results.withLock { $0 } == [true, true])
         keptCache.waitForPendingWrites()
         perRunCache.waitForPendingWrites()
-        #expect(keptCache.writes >= kept.count)
+        #expect(keptCache.writes >= kept.count && kept.allSatisfy { $0.heldWeightBytes > 0 })
         #expect(perRunCache.writes == 0 && perRunCache.hits == 0, "weights made at each run must not go to the cache")
-        #expect(WinogradWeightScratch.shared.keptBytes >= 36 * 256 * 256 * MemoryLayout<Float>.size)
+        #expect(perRun.allSatisfy { $0.heldWeightBytes == 0 }, "weights made at each run must not be held")
+
+        // Switched on after a run, a conv drops the weights it kept; switched off, it keeps them again.
+        let switched = Self.tower(nil, seed: 45)
+        let before = try ConvTower.forward(switched, x, name: "test", layoutRows: 100)
+        #expect(switched.allSatisfy { $0.heldWeightBytes > 0 })
+        for conv in switched { conv.winogradWeightsPerRun = true }
+        #expect(switched.allSatisfy { $0.heldWeightBytes == 0 })
+        let after = try ConvTower.forward(switched, x, name: "test", layoutRows: 100)
+        let same = after.scalars == before.scalars
+        #expect(same && switched.allSatisfy { $0.heldWeightBytes == 0 })
+        for conv in switched { conv.winogradWeightsPerRun = false }
+        _ = try ConvTower.forward(switched, x, name: "test", layoutRows: 100)
+        #expect(switched.allSatisfy { $0.heldWeightBytes > 0 })
     }
 
     @Test("The Winograd scratch lends its kept buffer to one taker at a time, grown to the largest size asked")
@@ -116,17 +143,24 @@ struct ConvTowerTests {
         let first = scratch.take(1 << 16)
         let second = scratch.take(1 << 10)
         #expect(first != second, "a lent buffer must not be lent twice")
+        // Growing is put off while the buffer is lent.
+        scratch.reserve(1 << 20)
+        #expect(scratch.keptBytes == 1 << 16)
         scratch.give(second)
         scratch.give(first)
-        #expect(scratch.keptBytes == 1 << 16)
         #expect(scratch.take(1 << 12) == first)
         scratch.give(first)
         scratch.reserve(1 << 20)
         #expect(scratch.keptBytes == 1 << 20)
         let grown = scratch.take(1 << 20)
         grown.storeBytes(of: 1, toByteOffset: (1 << 20) - 1, as: UInt8.self)
+        // A buffer of its own, given back after the kept one grew, is freed, not kept.
+        let other = scratch.take(1 << 10)
         scratch.give(grown)
+        scratch.give(other)
         #expect(scratch.keptBytes == 1 << 20)
+        #expect(scratch.take(1 << 20) == grown)
+        scratch.give(grown)
     }
 
     @Test("Towers without layoutRows, and direct towers, run each batch at its own size with the convolution's values")
