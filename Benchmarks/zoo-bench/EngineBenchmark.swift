@@ -197,7 +197,7 @@ enum EngineBenchmark {
     /// `zoo-bench engine-startup MODEL WEIGHTS CACHE-DIR ALGORITHM PRECISION [keep-head-weights]`, run by `engine` as a
     /// child process: the start-up of a second `zoo run` of a model whose Winograd weights are in
     /// `CACHE-DIR` ("none": no cache, weights transformed in memory), in a fresh process. Prints
-    /// `startup LOAD BUILD PRIMITIVES FIRST-IMAGE` seconds.
+    /// `startup LOAD BUILD PRIMITIVES FIRST-IMAGE` seconds, then puts any new files in place.
     static func startupChild(_ arguments: [String]) throws {
         guard arguments.count == 5 || (arguments.count == 6 && arguments[5] == "keep-head-weights"),
               let precision = ConvolutionPrecision(rawValue: arguments[4]) else {
@@ -215,6 +215,8 @@ enum EngineBenchmark {
         _ = try net.predict(syntheticImage())
         let first = Date().timeIntervalSince(start)
         print("startup \(load) \(build) \(PrimitiveSetupClock.shared.seconds) \(first)")
+        // New files are put in place before exiting, as zoo run does, so that a later run finds them.
+        WinogradWeightCache.shared?.waitForPendingWrites()
     }
 
     /// Runs `startupChild` in a new process of this executable.
