@@ -161,6 +161,27 @@ import ZooKit
         #expect((a?.count ?? 0) > 10)
         let same = a == b
         #expect(same)
+
+        // A later run with the cache off neither uses, changes, touches nor removes the files there.
+        let folder = work.appendingPathComponent("cache/winograd")
+        func snapshot() throws -> [String: (Data, Date?)] {
+            var files: [String: (Data, Date?)] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+                let url = folder.appendingPathComponent(name)
+                files[name] = (try Data(contentsOf: url), try url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate)
+            }
+            return files
+        }
+        let before = try snapshot()
+        Thread.sleep(forTimeInterval: 0.05)
+        let again = try run("0", "uncached-again.jsonl")
+        let after = try snapshot()
+        let unchanged = before.count == after.count && before.allSatisfy { name, file in
+            after[name].map { $0.0 == file.0 && $0.1 == file.1 } ?? false
+        }
+        #expect(unchanged, "files before \(before.keys.sorted()), after \(after.keys.sorted())")
+        let sameAgain = try instances(again) == a
+        #expect(sameAgain)
     }
 
     @Test func unsavableWinogradWeightsAreAWarningNotAFailure() throws {
