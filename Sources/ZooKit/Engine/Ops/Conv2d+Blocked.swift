@@ -1,6 +1,12 @@
 import Foundation
 internal import CZooDNNL
 
+/// Zero rows a convolution adds above and below its input, when not its `padding`.
+struct RowPadding: Hashable {
+    var top: Int
+    var bottom: Int
+}
+
 /// The weights a convolution plan reads: made once and kept, or transformed into a Winograd layout
 /// at each run.
 enum PlanWeights {
@@ -33,14 +39,19 @@ final class DNNLBlockedConvPlan {
     /// `weightsIn(layout)` gives the conv's weights reordered into `layout` (shared between the
     /// plans of one conv: a new input shape usually wants the same weights layout), or the
     /// Winograd layout to transform them into at each run.
+    /// `rowPadding` replaces the conv's padding above and below (a band of rows of a larger input,
+    /// `Conv2d.forwardInBands`).
     init(_ conv: Conv2d, input: DNNLTensor, algorithm: ConvolutionAlgorithm, blockedOutput: Bool = true,
-         ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> PlanWeights) throws {
+         rowPadding: RowPadding? = nil, ctx: DNNLContext, weightsIn: (dnnl_memory_desc_t) throws -> PlanWeights) throws {
         let context = "Conv2d \(conv.name) on blocked input \(input.shape)"
         self.context = context
-        let outShape = conv.outputShape(input.shape)
+        var outShape = conv.outputShape(input.shape)
+        if let rowPadding {
+            outShape[2] = (input.shape[2] + rowPadding.top + rowPadding.bottom - conv.weight.shape[2]) / conv.stride + 1
+        }
         outputShape = outShape
         let pd = try Self.primitiveDesc(conv, input: input.desc, outputShape: outShape, algorithm: algorithm,
-                                        blockedOutput: blockedOutput, ctx: ctx, context: context)
+                                        blockedOutput: blockedOutput, rowPadding: rowPadding, ctx: ctx, context: context)
         implementation = pd.implementation
         guard let wMD = pd.memoryDesc(dnnl_query_weights_md), let dstMD = pd.memoryDesc(dnnl_query_dst_md) else {
             throw EngineError.dnnl(call: "dnnl_primitive_desc_query_md", status: -1, context: context)
@@ -61,18 +72,20 @@ final class DNNLBlockedConvPlan {
     /// `nChw16c` when `blockedOutput`, else in the layout oneDNN prefers), the weights' layout left
     /// to oneDNN; fails with call `dnnl_primitive_desc_create` when it has no implementation.
     static func primitiveDesc(_ conv: Conv2d, input src: dnnl_memory_desc_t, outputShape: [Int], algorithm: ConvolutionAlgorithm,
-                              blockedOutput: Bool, ctx: DNNLContext, context: String) throws -> DNNLPrimitiveDesc {
+                              blockedOutput: Bool, rowPadding: RowPadding? = nil, ctx: DNNLContext,
+                              context: String) throws -> DNNLPrimitiveDesc {
         var src = src
         var dst = try DNNL.desc(outputShape, blockedOutput ? DNNLTensor.blockedTag : dnnl_format_tag_any, type: conv.outputType,
                                 context: context)
         var wAny = try DNNL.desc(conv.userWeights.dims, dnnl_format_tag_any, type: conv.computeType, context: context)
         var biasMD = try DNNL.desc([conv.outChannels], dnnl_a, context: context)
         let strides = [dnnl_dim_t(conv.stride), dnnl_dim_t(conv.stride)]
-        let pads = [dnnl_dim_t(conv.padding), dnnl_dim_t(conv.padding)]
+        let padsBefore = [dnnl_dim_t(rowPadding?.top ?? conv.padding), dnnl_dim_t(conv.padding)]
+        let padsAfter = [dnnl_dim_t(rowPadding?.bottom ?? conv.padding), dnnl_dim_t(conv.padding)]
         let alg = algorithm == .winograd && conv.asksForWinograd ? dnnl_convolution_winograd : dnnl_convolution_direct
         var opDesc = dnnl_convolution_desc_t()
         try dnnlCheck(dnnl_convolution_forward_desc_init(&opDesc, dnnl_forward_inference, alg, &src, &wAny, &biasMD, &dst,
-                                                         strides, pads, pads),
+                                                         strides, padsBefore, padsAfter),
                       "dnnl_convolution_forward_desc_init", context)
         let attr = try DNNL.attr(sum: conv.addsResidual, relu: conv.relu, context: context)
         defer { dnnl_primitive_attr_destroy(attr) }
@@ -162,6 +175,12 @@ extension Conv2d {
             throw EngineError.inputShape(layer: name, expected: "[N, \(inChannels), H, W]", actual: input.shape)
         }
         precondition(addsResidual == (residual != nil), "Conv2d \(name): residual given iff addsResidual")
+        if let bands = rowBands(for: input), let output = try forwardInBands(input, bands: bands) { return output }
+        return try forwardWhole(input, accumulatingInto: residual)
+    }
+
+    /// `forward(_:accumulatingInto:)` on the whole input at once.
+    func forwardWhole(_ input: DNNLTensor, accumulatingInto residual: DNNLTensor? = nil) throws -> DNNLTensor {
         let ctx = try DNNLContext.get()
         let input = input.dataType == computeType ? input : try input.blocked(computeType, context: "Conv2d \(name) input")
         let plan = try blockedPlan(for: input, ctx)

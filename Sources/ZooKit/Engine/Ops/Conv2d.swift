@@ -80,6 +80,7 @@ public final class Conv2d {
             guard newValue != perRun else { return }
             perRun = newValue
             blockedPlans.removeAll()
+            bandPlans.removeAll()
             weightMemories.removeAll()
         }
     }
@@ -98,6 +99,8 @@ public final class Conv2d {
 
     private var plans: [[Int]: DNNLConvPlan] = [:]
     private var blockedPlans: [[Int]: DNNLBlockedConvPlan] = [:]
+    /// Plans for bands of rows (`forwardInBands`), apart so that they do not push out the others.
+    private var bandPlans: [[Int]: DNNLBlockedConvPlan] = [:]
     /// Reordered weights by layout, shared by the blocked plans (the heads see a new row count per
     /// image; their plans reuse one reordered / Winograd-transformed copy).
     private var weightMemories: [(desc: dnnl_memory_desc_t, memory: DNNLMemory)] = []
@@ -200,20 +203,27 @@ public final class Conv2d {
 
     /// The plan for an input held in oneDNN memory (keyed by shape, whether it is `nChw16c`, and
     /// its data type).
-    func blockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
+    /// `rowPadding` gives a band's plan (`forwardInBands`), kept apart from the others.
+    func blockedPlan(for input: DNNLTensor, _ ctx: DNNLContext, rowPadding: RowPadding? = nil) throws -> DNNLBlockedConvPlan {
         let blocked = DNNLTensor.isBlocked(input.desc, shape: input.shape, type: input.dataType)
-        let key = input.shape + [blocked ? 1 : 0, Int(input.dataType.rawValue)]
+        var key = input.shape + [blocked ? 1 : 0, Int(input.dataType.rawValue)]
+        if let rowPadding { key += [rowPadding.top, rowPadding.bottom] }
         lock.lock()
         defer { lock.unlock() }
-        if let p = blockedPlans[key] { return p }
-        let p = try PrimitiveSetupClock.shared.measure { try makeBlockedPlan(for: input, ctx) }
-        if blockedPlans.count >= 8 { blockedPlans.removeAll() }
-        blockedPlans[key] = p
+        if let p = rowPadding == nil ? blockedPlans[key] : bandPlans[key] { return p }
+        let p = try PrimitiveSetupClock.shared.measure { try makeBlockedPlan(for: input, ctx, rowPadding: rowPadding) }
+        if rowPadding == nil {
+            if blockedPlans.count >= 8 { blockedPlans.removeAll() }
+            blockedPlans[key] = p
+        } else {
+            if bandPlans.count >= 8 { bandPlans.removeAll() }
+            bandPlans[key] = p
+        }
         return p
     }
 
     /// A new plan for `blockedPlan` (called with the lock held).
-    private func makeBlockedPlan(for input: DNNLTensor, _ ctx: DNNLContext) throws -> DNNLBlockedConvPlan {
+    private func makeBlockedPlan(for input: DNNLTensor, _ ctx: DNNLContext, rowPadding: RowPadding?) throws -> DNNLBlockedConvPlan {
         let weightsIn = { (desc: dnnl_memory_desc_t) throws -> PlanWeights in
             if self.perRun, self.groups == 1, let layout = WinogradWeightTransform.Layout(desc, weightShape: self.weight.shape) {
                 return .perRun(layout)
@@ -232,14 +242,16 @@ public final class Conv2d {
         }
         let p: DNNLBlockedConvPlan
         do {
-            p = try DNNLBlockedConvPlan(self, input: input, algorithm: algorithm, ctx: ctx, weightsIn: weightsIn)
+            p = try DNNLBlockedConvPlan(self, input: input, algorithm: algorithm, rowPadding: rowPadding, ctx: ctx,
+                                        weightsIn: weightsIn)
         } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" {
             // No Winograd for this layer, or no blocked output for it (then only a sum-free conv).
             do {
-                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, ctx: ctx, weightsIn: weightsIn)
-            } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" && !addsResidual {
-                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, blockedOutput: false, ctx: ctx,
+                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, rowPadding: rowPadding, ctx: ctx,
                                             weightsIn: weightsIn)
+            } catch EngineError.dnnl(let call, _, _) where call == "dnnl_primitive_desc_create" && !addsResidual {
+                p = try DNNLBlockedConvPlan(self, input: input, algorithm: .direct, blockedOutput: false, rowPadding: rowPadding,
+                                            ctx: ctx, weightsIn: weightsIn)
             }
         }
         return p
