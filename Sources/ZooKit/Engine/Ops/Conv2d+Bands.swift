@@ -5,22 +5,24 @@ extension Conv2d {
     /// Inputs of at least this many values run in `rowBandCount` bands of rows: only the FPN's
     /// and the RPN's 3x3 convolutions on P2 (256 channels of 200x272 for an 800x1067 image).
     static let rowBandMinimumValues = 8_000_000
-    /// Bands per large input. oneDNN's Winograd convolution transforms the whole input and output
-    /// at once, into a scratchpad four times their size: 261 MB for a 256-channel 200x272 map,
-    /// the largest memory a new process's first image touches. Four bands need a quarter of it.
+    /// Bands per large input (at most: short images may need fewer). oneDNN's Winograd
+    /// convolution transforms the whole input and output at once, into a scratchpad over twice
+    /// their size: 261 MB for a 256-channel 200x272 map, the largest memory a new process's first
+    /// image touches in Faster and Mask R-CNN. Four bands need a quarter of it.
     static let rowBandCount = 4
 
-    /// The number of bands of rows to run `input` in (`forwardInBands`), or nil to run it whole:
-    /// bands for a single float32 `nChw16c` image of at least `rowBandMinimumValues` values,
-    /// in a 3x3 stride-1 Winograd convolution padded by 1 that adds no residual, with channel
-    /// counts that are multiples of 16.
+    /// The most bands of rows to run `input` in (`forwardInBands`), or nil to run it whole: bands
+    /// for a single float32 `nChw16c` image of at least `rowBandMinimumValues` values, in a 3x3
+    /// stride-1 convolution padded by 1 that adds no residual, with channel counts that are
+    /// multiples of 16, that oneDNN runs with Winograd (without it, bands would only add copies).
     func rowBands(for input: DNNLTensor) -> Int? {
         guard asksForWinograd, !addsResidual, groups == 1, stride == 1, padding == 1,
               weight.shape[2] == 3, weight.shape[3] == 3, input.shape.count == 4, input.shape[0] == 1,
               inChannels % DNNLTensor.lanes == 0, outChannels % DNNLTensor.lanes == 0,
               inChannels * input.shape[2] * input.shape[3] >= Self.rowBandMinimumValues,
               input.shape[2] >= 8 * Self.rowBandCount,
-              DNNLTensor.isBlocked(input.desc, shape: input.shape, type: dnnl_f32) else { return nil }
+              DNNLTensor.isBlocked(input.desc, shape: input.shape, type: dnnl_f32),
+              (try? winogradWeightsDesc(forBlocked: input.shape)) != nil else { return nil }
         return Self.rowBandCount
     }
 

@@ -169,6 +169,8 @@ extension Conv2d {
     /// the plain image or `nChw16c`; converted first if its data type is not `computeType`),
     /// returning `nChw16c` in `outputType`. When the conv sums a residual, `residual` (`nChw16c`
     /// in `outputType`, the output's shape) receives the result and is returned: the caller hands it over.
+    /// A large single image runs in bands of rows (`rowBands(for:)`), else the input runs whole
+    /// (`forwardWhole`).
     func forward(_ input: DNNLTensor, accumulatingInto residual: DNNLTensor? = nil) throws -> DNNLTensor {
         guard input.shape.count == 4, input.shape[1] == inChannels, input.shape[2] + 2 * padding >= weight.shape[2],
               input.shape[3] + 2 * padding >= weight.shape[3] else {
