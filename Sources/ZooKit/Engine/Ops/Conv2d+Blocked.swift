@@ -26,12 +26,6 @@ final class DNNLBlockedConvPlan {
     let weightsDesc: dnnl_memory_desc_t
     /// The weights the primitive reads, kept for every run or made at each.
     private let weights: PlanWeights
-    /// The Winograd layout the weights are transformed into at each run; nil when the plan keeps
-    /// them (see `Conv2d.winogradWeightsPerRun`).
-    var perRunLayout: WinogradWeightTransform.Layout? {
-        if case .perRun(let layout) = weights { return layout }
-        return nil
-    }
     private let bias: DNNLMemory
     private let context: String
 
@@ -95,15 +89,15 @@ final class DNNLBlockedConvPlan {
     /// Runs `conv` on `input` into `output` (which holds the residual when the conv sums); weights
     /// made at each run are transformed into `WinogradWeightScratch`'s buffer.
     func run(_ conv: Conv2d, _ input: DNNLTensor, _ output: DNNLTensor, ctx: DNNLContext) throws {
-        guard case .perRun(let layout) = weights else {
-            if case .kept(let memory) = weights { try run(input, output, weights: memory, ctx: ctx) }
-            return
+        switch weights {
+        case .kept(let memory):
+            try run(input, output, weights: memory, ctx: ctx)
+        case .perRun(let layout):
+            let pointer = WinogradWeightScratch.shared.take(layout.size)
+            defer { WinogradWeightScratch.shared.give(pointer) }
+            WinogradWeightTransform.transform(conv.weight, scale: conv.weightScale, layout: layout, into: pointer)
+            try run(input, output, weights: DNNLMemory(weightsDesc, ctx, pointer: pointer, context: context + " weights"), ctx: ctx)
         }
-        let pointer = WinogradWeightScratch.shared.take(layout.size)
-        defer { WinogradWeightScratch.shared.give(pointer) }
-        WinogradWeightTransform.transform(conv.weight, scale: conv.weightScale, layout: layout, into: pointer)
-        let weights = try DNNLMemory(weightsDesc, ctx, pointer: pointer, context: context + " weights")
-        try run(input, output, weights: weights, ctx: ctx)
     }
 
     private func run(_ input: DNNLTensor, _ output: DNNLTensor, weights: DNNLMemory, ctx: DNNLContext) throws {

@@ -19,11 +19,7 @@ final class WinogradWeightScratch: @unchecked Sendable {
         defer { lock.unlock() }
         guard !lent else { return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64) }
         lent = true
-        if let kept = buffer, kept.size >= size { return kept.pointer }
-        buffer?.pointer.deallocate()
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        buffer = (pointer, size)
-        return pointer
+        return grow(to: size)
     }
 
     /// Grows the kept buffer to `size` bytes now, if it is smaller and free: a tower whose layers
@@ -31,9 +27,18 @@ final class WinogradWeightScratch: @unchecked Sendable {
     func reserve(_ size: Int) {
         lock.lock()
         defer { lock.unlock() }
-        guard size > 0, !lent, (buffer?.size ?? 0) < size else { return }
+        guard size > 0, !lent else { return }
+        _ = grow(to: size)
+    }
+
+    /// The kept buffer, replaced by one of `size` bytes first if it is smaller (called with the
+    /// lock held, the buffer not lent).
+    private func grow(to size: Int) -> UnsafeMutableRawPointer {
+        if let kept = buffer, kept.size >= size { return kept.pointer }
         buffer?.pointer.deallocate()
-        buffer = (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        buffer = (pointer, size)
+        return pointer
     }
 
     /// Bytes kept (tests).
