@@ -85,15 +85,28 @@ enum Flops {
         return (f, d.outputShape(input))
     }
 
+    /// The dense layers' FLOPs of one `predict`.
+    struct Count {
+        var total = 0.0
+        /// The part in 3x3 stride-1 convolutions (those oneDNN can run with Winograd).
+        var winograd = 0.0
+        /// `winograd` as oneDNN's F(4x4, 3x3) computes it: each output padded to whole 4x4 tiles
+        /// (a 14x14 head region is computed as 16x16, 31% more; the ceiling's 200x336 is whole tiles).
+        var winogradTiled = 0.0
+    }
+
     /// The dense layers' FLOPs of one `predict` on `image` with `proposals` RoIs in the box head and
-    /// `detections` in the mask/keypoint head; `winograd` is the part in 3x3 stride-1 convolutions
-    /// (those oneDNN can run with Winograd).
-    static func model(_ net: GeneralizedRCNN, image: [Int], proposals: Int, detections: Int) -> (total: Double, winograd: Double) {
+    /// `detections` in the mask/keypoint head.
+    static func model(_ net: GeneralizedRCNN, image: [Int], proposals: Int, detections: Int) -> Count {
         let backbone = net.backbone, rpn = net.rpnHead
-        var total = 0.0, winograd = 0.0
+        var total = 0.0, winograd = 0.0, winogradTiled = 0.0
         func conv(_ c: Conv2d, _ input: [Int]) -> (Double, [Int]) {
             let r = Flops.conv(c, input)
-            if c.weight.shape[2] == 3, c.weight.shape[3] == 3, c.stride == 1, c.groups == 1 { winograd += r.0 }
+            if c.weight.shape[2] == 3, c.weight.shape[3] == 3, c.stride == 1, c.groups == 1 {
+                winograd += r.0
+                let h = r.1[2], w = r.1[3]
+                if h > 0, w > 0 { winogradTiled += r.0 * Double(tiled(h) * tiled(w)) / Double(h * w) }
+            }
             return r
         }
         var (f, x) = conv(backbone.bottomUp.stem.conv1, image)
@@ -127,7 +140,8 @@ enum Flops {
         for fc in net.boxHead.fcs { total += 2 * rows * Double(fc.inFeatures * fc.outFeatures) }
         let predictor = net.boxPredictor
         total += 2 * rows * Double(predictor.clsScore.inFeatures * (predictor.clsScore.outFeatures + predictor.bboxPred.outFeatures))
-        guard detections > 0 else { return (total, winograd) }
+        let count = { Count(total: total, winograd: winograd, winogradTiled: winogradTiled) }
+        guard detections > 0 else { return count() }
         var y = [detections, backbone.fpn.outChannels, 14, 14]
         if let mask = net.maskHead {
             for c in mask.convs { (f, y) = conv(c, y); total += f }
@@ -138,6 +152,9 @@ enum Flops {
             for c in keypoint.convs { (f, y) = conv(c, y); total += f }
             total += deconv(keypoint.scoreLowres, y).0
         }
-        return (total, winograd)
+        return count()
     }
+
+    /// `n` rounded up to whole F(4x4, 3x3) output tiles.
+    static func tiled(_ n: Int) -> Int { (n + 3) / 4 * 4 }
 }
