@@ -23,7 +23,7 @@
  * route: the eighth session's runs mixed both cases.) Tenth session (Linux 6.18, ext4), after
  * 6 s pauses: route 0 0.67-1.28 s, route 6 0.50-0.52 s, route 5 in 64 KiB pieces 0.16-0.70 s and
  * in 4 MiB pieces 0.73-1.32 s, anonymous memory (4) 0.20-0.37 s. Neither route 5 nor route 6
- * made Keypoint R-CNN's cold start faster in zoo-bench engine (README, tenth session).
+ * made Keypoint R-CNN's cold start faster in zoo-bench engine (Benchmarks/HISTORY.md, tenth session).
  *
  * Eleventh session, same machine: route 0 1.21-1.48 s after a pause but 0.135 s straight after
  * another route-0 run; route 2 0.78-0.94 s; route 6 0.55-0.58 s; route 4 0.24-0.30 s; route 5 in
@@ -33,7 +33,7 @@
  * reports free blocks of order 9 (2 MB) and up to the host (page_reporting_order 9), so a
  * large folio comes from a block whose pages all fault in the host, while small folios and
  * anonymous pages come first from smaller free fragments the guest kept. Writing a new
- * Winograd file in 256 KiB pieces from a staging buffer was still slower in the engine (README,
+ * Winograd file in 256 KiB pieces from a staging buffer was still slower in the engine (Benchmarks/HISTORY.md,
  * eleventh session): the probe's numbers do not carry over to a process that has taken those
  * fragments already. Nor do they hold over time: twenty minutes later, with fewer free fragments
  * of 64 KiB to 1 MiB in /proc/buddyinfo (about 620 MB against 900 MB), route 5 in 256 KiB pieces
