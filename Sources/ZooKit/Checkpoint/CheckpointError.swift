@@ -19,6 +19,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
     case unknownFileType(file: String)
     /// A file could not be read or written.
     case io(file: String, detail: String)
+    /// Two keys hold the same array object (a pickle memo reference); checkpoints store each
+    /// array once, and every alias would be copied in full.
+    case sharedArray(file: String, key: String, otherKey: String)
+    /// The arrays add up to more bytes than the file has, which only arrays sharing one stored
+    /// payload can do.
+    case arraysExceedFile(file: String, key: String, total: Int, fileSize: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +44,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
             return "\(file): neither a .pkl nor a .safetensors checkpoint; give a file with one of these extensions"
         case let .io(file, detail):
             return "\(file): \(detail)"
+        case let .sharedArray(file, key, otherKey):
+            return "\(file): keys '\(displayText(otherKey))' and '\(displayText(key))' hold the same array object; checkpoints store each array once, so the file is damaged or built to exhaust memory; fetch it again from its source"
+        case let .arraysExceedFile(file, key, total, fileSize):
+            return "\(file): at key '\(displayText(key))' the arrays add up to \(total) bytes, more than the \(fileSize)-byte file holds (they share stored payloads); the file is damaged or built to exhaust memory; fetch it again from its source"
         }
     }
 }

@@ -49,9 +49,16 @@ enum PickleCheckpoint {
     }
 
     /// `(name, array)` for every entry, which must all be string -> array.
+    ///
+    /// Every later step (renaming, background rows, FrozenBN statistics, float conversion,
+    /// writing) costs each array's bytes again, so a pickle that names one array object under
+    /// many keys (`CheckpointError.sharedArray`), or builds many arrays over one memoized
+    /// payload (`CheckpointError.arraysExceedFile`: more bytes than the file), is refused here.
     static func namedArrays(_ dict: PickleDict, document: PickleDocument, file: String, prefix: String) throws -> [(name: String, array: CheckpointArray)] {
         var result: [(name: String, array: CheckpointArray)] = []
         result.reserveCapacity(dict.items.count)
+        var keyOfObject: [Int: String] = [:]
+        var total = 0
         for (key, value) in dict.items {
             guard let name = document.string(key) else {
                 throw CheckpointError.unrecognisedLayout(file: file, detail: "a key in '\(prefix)' is a \(document.typeName(key)), not a string")
@@ -59,6 +66,14 @@ enum PickleCheckpoint {
             guard let array = document.array(value) else {
                 throw CheckpointError.notAnArray(file: file, key: prefix + name, found: document.typeName(value))
             }
+            if case let .object(index) = value, let other = keyOfObject.updateValue(prefix + name, forKey: index) {
+                throw CheckpointError.sharedArray(file: file, key: prefix + name, otherKey: other)
+            }
+            let (sum, overflow) = total.addingReportingOverflow(array.bytes.count)
+            guard !overflow, sum <= document.byteCount else {
+                throw CheckpointError.arraysExceedFile(file: file, key: prefix + name, total: overflow ? Int.max : sum, fileSize: document.byteCount)
+            }
+            total = sum
             result.append((name, array))
         }
         return result

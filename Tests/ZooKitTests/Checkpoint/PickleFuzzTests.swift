@@ -98,6 +98,8 @@ import Testing
         case .badOperand: return "badOperand"
         case .unsupportedDType: return "unsupportedDType"
         case .badArray: return "badArray"
+        case .keyTooLong: return "keyTooLong"
+        case .excessiveWork: return "excessiveWork"
         }
     }
 }

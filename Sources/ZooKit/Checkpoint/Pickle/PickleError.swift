@@ -25,6 +25,13 @@ public struct PickleError: Error, CustomStringConvertible, Sendable, Equatable {
         case unsupportedDType(String)
         /// Array bytes that do not match dtype and shape.
         case badArray(detail: String)
+        /// A dict key longer than `limit` bytes (checkpoint keys are short; long ones would be
+        /// decoded, hashed and renamed once per use).
+        case keyTooLong(length: Int, limit: Int)
+        /// Decoding, byte-swapping, reordering or hashing `what` would take the bytes of such
+        /// work past `limit` (about twice the file size): the pickle reuses memoized values to
+        /// multiply work, which `pickle.dump` never does.
+        case excessiveWork(what: String, limit: Int)
     }
 
     /// The file path or a label.
@@ -66,6 +73,10 @@ public struct PickleError: Error, CustomStringConvertible, Sendable, Equatable {
             what = "numpy dtype '\(code)' is not a numeric type checkpoints use; re-save the array as float32"
         case let .badArray(detail):
             what = "numpy array: \(detail); \(corrupt)"
+        case let .keyTooLong(length, limit):
+            what = "dict key of \(length) bytes is longer than the \(limit)-byte limit (checkpoint keys are under 200 bytes) and was refused; the file is not a checkpoint or was built to exhaust memory"
+        case let .excessiveWork(what: work, limit):
+            what = "\(work) would take the bytes zoo copies, decodes or hashes past \(limit) (twice the file size plus 1 MiB) by reusing memoized values, which pickle.dump never does; the file was built to exhaust memory or is damaged, fetch it again from its source"
         }
         return "\(file): byte \(offset): \(what)"
     }

@@ -7,7 +7,11 @@ import Foundation
 /// `PickleError` naming the byte offset.
 ///
 /// The input is bounded: every length is checked against the bytes left, the machine is a loop
-/// (no recursion), and containers are referenced by index so nesting depth costs nothing.
+/// (no recursion), and containers are referenced by index so nesting depth costs nothing. Work
+/// the memo could repeat at will (decoding or reordering a payload, hashing a dict key, copying
+/// `OrderedDict` items) is charged to a budget of twice the file size plus 1 MiB, and dict keys
+/// are at most 4096 bytes, so a small file cannot make the reader allocate or hash much more
+/// than its own size.
 public enum PickleReader {
     /// Unpickles the file at `url` (memory-mapped; array payloads stay slices of the mapping).
     public static func read(contentsOf url: URL) throws -> PickleDocument {
@@ -31,10 +35,40 @@ struct Unpickler {
     var memo: [Int: PickleValue] = [:]
     var objects: [PickleObject] = []
     var protocolVersion = 0
+    /// Bytes decoded, byte-swapped, reordered or hashed so far (see `charge`).
+    var work = 0
+    /// What `work` may reach: twice the input plus 1 MiB. `pickle.dump` writes each payload and
+    /// key once and each costs at most two of its own bytes; only values reused through the
+    /// memo can go past this.
+    let workBudget: Int
+
+    /// The slack `workBudget` allows above twice the input.
+    static let workSlack = 1 << 20
 
     init(data: Data, label: String) {
         self.data = data
         self.label = label
+        workBudget = min(data.count, Int.max / 4) * 2 + Unpickler.workSlack
+    }
+
+    /// Records `bytes` of work about to be done for `what`, or throws if it would pass the budget.
+    mutating func charge(_ cursor: PickleCursor, _ bytes: Int, _ what: @autoclosure () -> String) throws {
+        guard bytes <= workBudget - work else {
+            throw cursor.error(.excessiveWork(what: what(), limit: workBudget))
+        }
+        work += bytes
+    }
+
+    /// `dict[key] = value`, refusing a string key over `PickleDict.keyLimit` bytes and charging
+    /// the key's bytes (it is decoded and hashed).
+    mutating func setItem(_ cursor: PickleCursor, _ opcode: String, _ dict: inout PickleDict, _ key: PickleValue, _ value: PickleValue) throws {
+        if case let .string(text) = key {
+            guard text.raw.count <= PickleDict.keyLimit else {
+                throw cursor.error(.keyTooLong(length: text.raw.count, limit: PickleDict.keyLimit))
+            }
+            try charge(cursor, text.utf8Count, "\(opcode) hashing a \(text.raw.count)-byte key")
+        }
+        dict.set(key, value)
     }
 
     mutating func run() throws -> PickleDocument {
@@ -146,7 +180,7 @@ struct Unpickler {
             case Op.mark: marks.append(stack.count)
             case Op.stop:
                 let value = try pop(cursor, opcode)
-                return PickleDocument(root: value, objects: objects, protocolVersion: protocolVersion)
+                return PickleDocument(root: value, objects: objects, protocolVersion: protocolVersion, byteCount: data.count)
             case Op.pop:
                 if stack.count == (marks.last ?? -1) { _ = marks.popLast() } else { _ = try pop(cursor, opcode) }
             case Op.popMark: _ = try popMark(cursor, opcode)
@@ -301,11 +335,12 @@ struct Unpickler {
     }
 
     /// Adds alternating key/value `items` to `dict`.
-    func pairs(_ cursor: PickleCursor, _ opcode: UInt8, _ items: [PickleValue], into dict: inout PickleDict) throws {
+    mutating func pairs(_ cursor: PickleCursor, _ opcode: UInt8, _ items: [PickleValue], into dict: inout PickleDict) throws {
         guard items.count % 2 == 0 else {
             throw cursor.error(.badOperand(opcode: PickleOpcode.name(opcode), detail: "odd number of items (\(items.count)) for key/value pairs"))
         }
-        for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+        let name = PickleOpcode.name(opcode)
+        for i in stride(from: 0, to: items.count, by: 2) { try setItem(cursor, name, &dict, items[i], items[i + 1]) }
     }
 
     mutating func updateDict(_ cursor: PickleCursor, _ opcode: UInt8, _ items: [PickleValue]) throws {

@@ -32,7 +32,29 @@ public struct PickleText: Sendable, Equatable {
 
     /// The text as a Swift string.
     public var string: String {
-        isLatin1 ? String(raw.map { Character(Unicode.Scalar($0)) }) : String(decoding: raw, as: UTF8.self)
+        String(decoding: isLatin1 ? utf8Bytes() : raw, as: UTF8.self)
+    }
+
+    /// Bytes `utf8Bytes()` returns: `raw.count`, plus one per byte above 0x7F of a latin-1 text.
+    var utf8Count: Int {
+        guard isLatin1 else { return raw.count }
+        return raw.reduce(raw.count) { $0 + ($1 >= 0x80 ? 1 : 0) }
+    }
+
+    /// `str.encode("utf8")`: `raw` itself for UTF-8 text, else each latin-1 byte as its UTF-8 encoding.
+    func utf8Bytes() -> Data {
+        guard isLatin1 else { return raw }
+        var out = Data()
+        out.reserveCapacity(utf8Count)
+        for byte in raw {
+            if byte < 0x80 {
+                out.append(byte)
+            } else {
+                out.append(0xC0 | (byte >> 6))
+                out.append(0x80 | (byte & 0x3F))
+            }
+        }
+        return out
     }
 
     /// `str.encode("latin1")`: the bytes whose code points are the characters, or nil if a
@@ -111,20 +133,19 @@ public enum PickleGlobal: Sendable, Equatable {
     }
 }
 
-/// A dict in insertion order; string keys replace earlier equal keys as in Python (up to
-/// `indexedKeyLimit` bytes; longer keys are kept as separate entries).
+/// A dict in insertion order; string keys replace earlier equal keys as in Python.
 public struct PickleDict: Sendable {
     /// Keys and values in insertion order.
     public private(set) var items: [(key: PickleValue, value: PickleValue)] = []
     private var stringIndex: [String: Int] = [:]
 
-    /// Keys longer than this are not deduplicated, so a hostile pickle cannot make every
-    /// SETITEM hash a huge string (checkpoint keys are short).
-    static let indexedKeyLimit = 4096
+    /// The longest string key, in bytes, the reader accepts (`PickleError.Kind.keyTooLong`):
+    /// checkpoint keys are under 200 bytes, and every key is decoded and hashed at each use.
+    static let keyLimit = 4096
 
     /// `self[key] = value`.
     mutating func set(_ key: PickleValue, _ value: PickleValue) {
-        if case let .string(text) = key, text.raw.count <= PickleDict.indexedKeyLimit {
+        if case let .string(text) = key {
             let name = text.string
             if let index = stringIndex[name] {
                 items[index].value = value
@@ -184,6 +205,9 @@ public struct PickleDocument: Sendable {
     public var objects: [PickleObject]
     /// The highest protocol number announced (0 if none).
     public var protocolVersion: Int
+    /// The size of the pickle in bytes: what the distinct arrays of a checkpoint can add up to
+    /// at most (`PickleCheckpoint` refuses more, which only shared payloads can reach).
+    public var byteCount: Int
 
     /// The dict `value` refers to, if it is one.
     public func dict(_ value: PickleValue) -> PickleDict? {

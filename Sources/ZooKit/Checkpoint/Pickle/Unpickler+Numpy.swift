@@ -27,11 +27,13 @@ extension Unpickler {
         return shape
     }
 
-    /// Raw bytes from `bytes`, or from a `str` encoded as latin-1 (how numpy reads Python 2 payloads).
-    func payload(_ cursor: PickleCursor, _ value: PickleValue, _ what: String) throws -> Data {
+    /// Raw bytes from `bytes`, or from a `str` encoded as latin-1 (how numpy reads Python 2
+    /// payloads; decoding UTF-8 text is a copy, charged to the work budget).
+    mutating func payload(_ cursor: PickleCursor, _ value: PickleValue, _ what: String) throws -> Data {
         switch value {
         case let .bytes(data): return data
         case let .string(text):
+            if !text.isLatin1 { try charge(cursor, text.raw.count, "\(what) decoding a \(text.raw.count)-byte text payload") }
             guard let bytes = text.latin1Bytes() else {
                 throw cursor.error(.badOperand(opcode: what, detail: "text payload has characters above U+00FF"))
             }
@@ -71,7 +73,8 @@ extension Unpickler {
                 throw cursor.error(.badOperand(opcode: "REDUCE", detail: "numpy scalar expects (dtype, bytes)"))
             }
             let dtype = try numpyDType(cursor, args[0])
-            push(.ndarray(try Unpickler.makeArray(cursor, dtype, shape: [], fortran: false, payload: try payload(cursor, args[1], "scalar"))))
+            let bytes = try payload(cursor, args[1], "scalar")
+            push(.ndarray(try makeArray(cursor, dtype, shape: [], fortran: false, payload: bytes)))
         case .frombuffer:
             guard args.count == 4, case let .string(order) = args[3] else {
                 throw cursor.error(.badOperand(opcode: "REDUCE", detail: "_frombuffer expects (buffer, dtype, shape, order)"))
@@ -82,7 +85,7 @@ extension Unpickler {
             guard order.string == "C" || order.string == "F" else {
                 throw cursor.error(.badArray(detail: "order '\(order.string.prefix(8))' is neither C nor F"))
             }
-            push(.ndarray(try Unpickler.makeArray(cursor, dtype, shape: shape, fortran: order.string == "F", payload: bytes)))
+            push(.ndarray(try makeArray(cursor, dtype, shape: shape, fortran: order.string == "F", payload: bytes)))
         case .codecsEncode:
             guard args.count == 2, case let .string(text) = args[0], case let .string(encoding) = args[1] else {
                 throw cursor.error(.badOperand(opcode: "REDUCE", detail: "_codecs.encode expects (str, encoding)"))
@@ -91,19 +94,23 @@ extension Unpickler {
             case "latin1", "latin-1", "iso-8859-1", "iso8859-1":
                 stack.append(.bytes(try payload(cursor, args[0], "_codecs.encode")))
             case "utf8", "utf-8":
-                stack.append(.bytes(text.isLatin1 ? Data(text.string.utf8) : text.raw))
+                if text.isLatin1 { try charge(cursor, text.utf8Count, "_codecs.encode encoding a \(text.raw.count)-byte text") }
+                stack.append(.bytes(text.utf8Bytes()))
             default:
                 throw cursor.error(.badOperand(opcode: "REDUCE", detail: "_codecs.encode with encoding '\(encoding.string.prefix(20))'"))
             }
         case .orderedDict:
             var dict = PickleDict()
             if let first = args.first {
-                for pair in try tupleItems(cursor, first, "OrderedDict") {
+                // Python 2 pickles OrderedDict(items); the list may be memoized and reused.
+                let pairs = try tupleItems(cursor, first, "OrderedDict")
+                try charge(cursor, pairs.count * MemoryLayout<(PickleValue, PickleValue)>.stride, "OrderedDict copying \(pairs.count) items")
+                for pair in pairs {
                     let items = try tupleItems(cursor, pair, "OrderedDict item")
                     guard items.count == 2 else {
                         throw cursor.error(.badOperand(opcode: "REDUCE", detail: "OrderedDict item is not a pair"))
                     }
-                    dict.set(items[0], items[1])
+                    try setItem(cursor, "OrderedDict", &dict, items[0], items[1])
                 }
             }
             push(.dict(dict))
@@ -137,7 +144,7 @@ extension Unpickler {
                 throw cursor.error(.unsupportedDType("object array"))
             }
             let bytes = try payload(cursor, items[3], "BUILD")
-            objects[index] = .ndarray(try Unpickler.makeArray(cursor, dtype, shape: shape, fortran: fortran, payload: bytes))
+            objects[index] = .ndarray(try makeArray(cursor, dtype, shape: shape, fortran: fortran, payload: bytes))
         case var .dtype(dtype):
             // dtype.__setstate__((version, byteorder, subdescr, names, fields, elsize, alignment, flags)).
             let items = try tupleItems(cursor, state, "BUILD")
@@ -175,8 +182,8 @@ extension Unpickler {
     }
 
     /// A C-order little-endian array from numpy's payload (swapping bytes for `>` and
-    /// transposing Fortran order).
-    static func makeArray(_ cursor: PickleCursor, _ dtype: NumpyDType, shape: [Int], fortran: Bool, payload: Data) throws -> CheckpointArray {
+    /// transposing Fortran order, in one new buffer charged to the work budget).
+    mutating func makeArray(_ cursor: PickleCursor, _ dtype: NumpyDType, shape: [Int], fortran: Bool, payload: Data) throws -> CheckpointArray {
         guard let count = CheckpointArray.elementCount(of: shape),
               case let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.dtype.byteSize),
               !overflow, byteCount == payload.count else {
@@ -184,12 +191,16 @@ extension Unpickler {
         }
         var bytes = payload
         #if _endian(little)
-        let swap = dtype.byteOrder == ">"
+        let swap = dtype.byteOrder == ">" && dtype.dtype.byteSize > 1
         #else
-        let swap = dtype.byteOrder == "<" || dtype.byteOrder == "="
+        let swap = (dtype.byteOrder == "<" || dtype.byteOrder == "=") && dtype.dtype.byteSize > 1
         #endif
-        if swap, dtype.dtype.byteSize > 1 { bytes = byteSwapped(bytes, size: dtype.dtype.byteSize) }
-        if fortran, shape.count > 1, count > 0 { bytes = fortranToC(bytes, shape: shape, size: dtype.dtype.byteSize) }
+        let transpose = fortran && shape.count > 1 && count > 0
+        if swap || transpose {
+            try charge(cursor, payload.count, "reordering a \(payload.count)-byte array payload")
+            bytes = transpose ? Unpickler.fortranToC(payload, shape: shape, size: dtype.dtype.byteSize) : Data(payload)
+            if swap { Unpickler.swapBytes(&bytes, size: dtype.dtype.byteSize) }
+        }
         do {
             return try CheckpointArray(dtype: dtype.dtype, shape: shape, bytes: bytes)
         } catch {
@@ -197,17 +208,16 @@ extension Unpickler {
         }
     }
 
-    static func byteSwapped(_ data: Data, size: Int) -> Data {
-        var out = Data(data)
-        out.withUnsafeMutableBytes { raw in
+    /// Reverses the bytes of each `size`-byte element of `data`, in place.
+    static func swapBytes(_ data: inout Data, size: Int) {
+        data.withUnsafeMutableBytes { raw in
             var i = 0
-            while i < raw.count {
+            while i + size <= raw.count {
                 var low = i, high = i + size - 1
                 while low < high { raw.swapAt(low, high); low += 1; high -= 1 }
                 i += size
             }
         }
-        return out
     }
 
     /// Reorders Fortran-order (first index fastest) elements into C order (last index fastest).

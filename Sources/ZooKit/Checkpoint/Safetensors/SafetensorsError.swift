@@ -25,6 +25,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     case duplicateTensorName(file: String, name: String)
     /// Writing: a tensor is named `__metadata__`, which the format reserves.
     case reservedTensorName(file: String)
+    /// Writing: the JSON header would be `length` bytes, above the `limit` readers accept.
+    case headerTooLarge(file: String, length: Int, limit: Int)
 
     public var description: String {
         let advice = "the file is corrupt or not safetensors; convert the checkpoint again"
@@ -51,6 +53,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
             return "\(file): no tensor named '\(displayText(name))'; run `zoo inspect \(file)` to list the names"
         case let .duplicateTensorName(file, name):
             return "\(file): not written: the checkpoint has two tensors named '\(displayText(name))', which one file cannot hold; remove one from the checkpoint"
+        case let .headerTooLarge(file, length, limit):
+            return "\(file): not written: the header (tensor names, shapes and metadata) would be \(length) bytes, above the \(limit)-byte limit safetensors readers accept; the checkpoint has too many or too long tensor names"
         case let .reservedTensorName(file):
             return "\(file): not written: the checkpoint has a tensor named '__metadata__', a name safetensors reserves; rename it in the checkpoint"
         }

@@ -28,6 +28,10 @@ public struct SafetensorsFile: Sendable {
     public let label: String
     private let data: Data
 
+    /// The longest JSON header, in bytes, the reader accepts (and the writer writes), as in the
+    /// reference safetensors implementation.
+    public static let headerLimit = 100_000_000
+
     /// Maps the file at `url` and validates its header.
     public init(contentsOf url: URL) throws {
         try self.init(data: MappedFile.map(url), label: url.path)
@@ -39,7 +43,7 @@ public struct SafetensorsFile: Sendable {
         self.label = label
         guard data.count >= 8 else { throw SafetensorsError.tooShort(file: label, size: data.count) }
         let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
+        guard headerLength <= UInt64(data.count - 8), headerLength <= UInt64(SafetensorsFile.headerLimit) else {
             throw SafetensorsError.headerLength(file: label, length: headerLength, fileSize: data.count)
         }
         let dataStart = 8 + Int(headerLength)

@@ -5,8 +5,16 @@ import Foundation
 /// otherwise in the order given, written to a temporary file that is renamed into place.
 public enum SafetensorsWriter {
     /// Writes `tensors` and `metadata` to `url`, replacing any file there. Names must be unique
-    /// and not `__metadata__` (else `SafetensorsError`, and nothing is written).
+    /// and not `__metadata__`, and the header at most `SafetensorsFile.headerLimit` bytes (else
+    /// `SafetensorsError`, and nothing is written).
     public static func write(_ tensors: [(name: String, array: CheckpointArray)], metadata: [String: String], to url: URL) throws {
+        try write(tensors, metadata: metadata, to: url, headerLimit: SafetensorsFile.headerLimit)
+    }
+
+    /// `write` with another header limit (tests use a small one).
+    static func write(
+        _ tensors: [(name: String, array: CheckpointArray)], metadata: [String: String], to url: URL, headerLimit: Int
+    ) throws {
         let ordered = tensors.enumerated().sorted {
             ($1.element.array.dtype.byteSize, $0.offset) < ($0.element.array.dtype.byteSize, $1.offset)
         }.map(\.element)
@@ -16,6 +24,9 @@ public enum SafetensorsWriter {
             guard seen.insert(name).inserted else { throw SafetensorsError.duplicateTensorName(file: url.path, name: name) }
         }
         let header = headerBytes(ordered, metadata: metadata)
+        guard header.count <= headerLimit else {
+            throw SafetensorsError.headerTooLarge(file: url.path, length: header.count, limit: headerLimit)
+        }
         try MappedFile.writeAtomically(to: url) { write in
             var length = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &length) { try write($0) }
