@@ -67,6 +67,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image") }
+        if batch.resume && json == nil { throw ValidationError("--resume needs --json FILE (the file whose images it skips)") }
         if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be within 0...1") }
         if !(0...1).contains(pictureThreshold) { throw ValidationError("--picture-threshold must be within 0...1") }
     }
@@ -74,7 +75,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let quiet = batch.quiet
         let inputs = try batch.inputs(images)
-        try Self.checkOutputs(inputs: inputs, json: json, output: output)
+        try Self.checkOutputs(inputs: inputs, json: json, output: output, keep: readFiles())
         let zooIndex = try index.load()
         var overrides: [String: ConfigValue] = [:]
         if let threshold { overrides["MODEL.ROI_HEADS.SCORE_THRESH_TEST"] = .double(threshold) }
@@ -159,39 +160,94 @@ struct RunCommand: ParsableCommand {
             if summary.interrupted { throw ExitCode(130) }
             if summary.failed > 0 { throw ExitCode(1) }
         } else {
+            // Ctrl-C stops after the image in progress, as with --json. (Fetching a zoo id's
+            // weights routed SIGINT to the download's flag, which nothing here would look at.)
+            let monitor = InterruptMonitor(resumable: false)
+            monitor.start()
+            defer { monitor.stop() }
+            let interrupted = { monitor.isInterrupted || Interrupts.isInterrupted }
             var failures = 0
             for input in try batch.shard.select(inputs) {
+                if interrupted() { break }
                 do { _ = try process(input) } catch {
                     failures += 1
                     Self.stderr("zoo: \(input.path): \(error)")
                 }
             }
+            if interrupted() {
+                // The download's handler, unlike the monitor's, says nothing when Ctrl-C comes.
+                if !monitor.isInterrupted { Self.stderr("zoo: interrupted, stopped after the current image") }
+                throw ExitCode(130)
+            }
             if failures > 0 { throw ExitCode(1) }
         }
     }
 
+    /// The files this run reads besides the images, which no output may replace: the MODEL file,
+    /// the --config file and its _BASE_ files, the index files (ZOO_INDEX and --index).
+    func readFiles() -> [(url: URL, what: String)] {
+        var files: [(url: URL, what: String)] = []
+        if FileManager.default.fileExists(atPath: model) { files.append((URL(fileURLWithPath: model), "the MODEL file")) }
+        if let config {
+            for (n, file) in RCNNConfig.files(of: URL(fileURLWithPath: config)).enumerated() {
+                files.append((file, n == 0 ? "the --config file" : "the _BASE_ file"))
+            }
+        }
+        if let env = ProcessInfo.processInfo.environment["ZOO_INDEX"], !env.isEmpty {
+            files.append((URL(fileURLWithPath: env), "the ZOO_INDEX file"))
+        }
+        if let indexFile = index.indexFile { files.append((URL(fileURLWithPath: indexFile), "the --index file")) }
+        return files
+    }
+
     /// Refuses, before anything runs, outputs that would destroy inputs or each other: a --json
-    /// file that is one of the images, a picture that would replace an image, or two images whose
-    /// pictures would have the same name in the --output folder.
-    static func checkOutputs(inputs: [ImageInput], json: String?, output: String?) throws {
-        let key = ImageInput.fileKey
+    /// file that is one of the images, one of `keep` (files the run reads: model, config, index)
+    /// or one of the pictures; a picture that would replace an image or one of `keep`; or two
+    /// images whose pictures would have the same name in the --output folder.
+    static func checkOutputs(inputs: [ImageInput], json: String?, output: String?,
+                             keep: [(url: URL, what: String)] = []) throws {
         var byKey: [String: ImageInput] = [:]
-        for input in inputs { byKey[key(input.url)] = input }
-        if let json, let input = byKey[key(URL(fileURLWithPath: json))] {
-            throw CommandError("\(json): --json would write over the input image \(input.path); give another file")
+        for input in inputs { byKey[fileKey(input.url)] = input }
+        var kept: [String: (url: URL, what: String)] = [:]
+        for file in keep { kept[fileKey(file.url)] = kept[fileKey(file.url)] ?? file }
+        let jsonKey = json.map { fileKey(URL(fileURLWithPath: $0)) }
+        if let json, let jsonKey {
+            if let input = byKey[jsonKey] {
+                throw CommandError("\(json): --json would write over the input image \(input.path); give another file")
+            }
+            if let file = kept[jsonKey] {
+                throw CommandError("\(json): --json would write over \(file.what) \(file.url.path); give another file")
+            }
         }
         guard let output else { return }
         let folder = URL(fileURLWithPath: output, isDirectory: true)
         var pictures: [String: ImageInput] = [:]
         for input in inputs {
-            let target = key(picture(of: input, in: folder))
+            let target = fileKey(picture(of: input, in: folder))
             if let image = byKey[target] {
                 throw CommandError("\(target): the picture of \(input.path) would replace the input image \(image.path); give --output another folder")
+            }
+            if let file = kept[target] {
+                throw CommandError("\(target): the picture of \(input.path) would replace \(file.what) \(file.url.path); give --output another folder")
+            }
+            if let json, target == jsonKey {
+                throw CommandError("\(json): --json is where the picture of \(input.path) would be drawn (--output); give another file")
             }
             if let other = pictures.updateValue(input, forKey: target) {
                 throw CommandError("\(target): \(other.path) and \(input.path) would both be drawn there; give images distinct names or run them separately")
             }
         }
+    }
+
+    /// The file `url` names, whatever its spelling (`ImageInput.fileKey`), also for a file (or
+    /// folders) not made yet: the longest existing part is resolved and the rest appended.
+    static func fileKey(_ url: URL) -> String {
+        let url = url.standardizedFileURL
+        let parent = url.deletingLastPathComponent()
+        if url.path == "/" || parent.path == url.path || FileManager.default.fileExists(atPath: url.path) {
+            return ImageInput.fileKey(url)
+        }
+        return URL(fileURLWithPath: fileKey(parent), isDirectory: true).appendingPathComponent(url.lastPathComponent).path
     }
 
     /// Where `--output` draws `input`: its name with `.png`, in `folder`.

@@ -3,7 +3,7 @@ import Foundation
 /// What went wrong while expanding a batch's inputs, parsing `--shard`, or reading and writing
 /// its JSON Lines output.
 public enum BatchError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// A file or directory named on the command line does not exist.
+    /// A file or directory named on the command line does not exist (or the name is empty).
     case missingInput(path: String)
     /// A glob pattern matched nothing.
     case noMatch(pattern: String)
@@ -24,6 +24,8 @@ public enum BatchError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
+        case let .missingInput(path) where path.isEmpty:
+            return "an image argument is empty (\"\"); give an image file, folder or pattern (is a shell variable unset?)"
         case let .missingInput(path):
             return "\(path): no such file or directory; check the path (relative paths start at the current directory)"
         case let .noMatch(pattern):

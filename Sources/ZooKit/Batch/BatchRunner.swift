@@ -57,9 +57,15 @@ public enum BatchRunner {
         let summary = try run(
             images: images, shard: shard, writer: writer,
             progress: { BatchProgress(total: $0, quiet: quiet) },
-            shouldStop: { monitor?.isInterrupted ?? false },
+            // A zoo id's download may have routed SIGINT to `Interrupts` first, whose dispatch
+            // source can take a Ctrl-C before the monitor's handler sees it.
+            shouldStop: { monitor.map { $0.isInterrupted || Interrupts.isInterrupted } ?? false },
             body: body
         )
+        if summary.interrupted, monitor?.isInterrupted == false {
+            // Stopped by the download's flag, whose handler says nothing when Ctrl-C comes.
+            FileHandle.standardError.write(Data("zoo: interrupted, stopped after the current image\n".utf8))
+        }
         if writer.keepsEarlierLines {
             FileHandle.standardError.write(Data("zoo: \(output.path) still holds an earlier run's lines (this run wrote none); --resume would count their images as done\n".utf8))
         }

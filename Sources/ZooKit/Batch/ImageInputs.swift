@@ -53,12 +53,14 @@ public enum ImageInputs {
 
     /// The batch for `arguments`; relative paths start at `base` (default: the current directory).
     ///
-    /// Throws `BatchError.missingInput` for a path that does not exist, `.noMatch` for a pattern
+    /// Throws `BatchError.missingInput` for a path that does not exist or is empty, `.noMatch` for a pattern
     /// that matches nothing, `.noImagesInDirectory` for a directory without images.
     public static func expand(_ arguments: [String], base: URL? = nil, fileManager: FileManager = .default) throws -> [ImageInput] {
         let start = base ?? URL(fileURLWithPath: fileManager.currentDirectoryPath, isDirectory: true)
         var found: [ImageInput] = []
         for argument in arguments {
+            // "" would name the current directory (an unset `$IMG`): never walk it unasked.
+            guard !argument.isEmpty else { throw BatchError.missingInput(path: argument) }
             let literal = ImageInput(path: argument, base: start)
             var isDir: ObjCBool = false
             if fileManager.fileExists(atPath: literal.url.path, isDirectory: &isDir) {

@@ -10,6 +10,10 @@ private typealias SignalHandler = sig_t
 /// C integer with a constant initial value: no allocation, no lazy initialisation in the handler.
 private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
 
+/// Whether the running monitor's batch keeps finished images for `--resume` (1) or not (0):
+/// which notice the handler prints on the second SIGINT. Set before the handler is installed.
+private nonisolated(unsafe) var interruptResumable: sig_atomic_t = 1
+
 /// The SIGINT handler: async-signal-safe (a store, `write(2)` of a static string, `_exit(2)`).
 private func handleInterrupt(_ signal: Int32) {
     interruptCount += 1
@@ -17,7 +21,9 @@ private func handleInterrupt(_ signal: Int32) {
         let notice: StaticString = "\nzoo: interrupted, stopping after the current image (Ctrl-C again to abort)\n"
         _ = write(STDERR_FILENO, notice.utf8Start, notice.utf8CodeUnitCount)
     } else {
-        let notice: StaticString = "\nzoo: aborted; finished images are saved, rerun with --resume\n"
+        let notice: StaticString = interruptResumable != 0
+            ? "\nzoo: aborted; finished images are saved, rerun with --resume\n"
+            : "\nzoo: aborted\n"
         _ = write(STDERR_FILENO, notice.utf8Start, notice.utf8CodeUnitCount)
         _exit(130)
     }
@@ -36,9 +42,13 @@ public final class InterruptMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private var previous: SignalHandler?
     private var started = false
+    private let resumable: Bool
 
-    /// A monitor, not yet catching SIGINT.
-    public init() {}
+    /// A monitor, not yet catching SIGINT. `resumable`: whether finished images are kept for
+    /// `--resume` (a JSON Lines batch), which the notice of a second Ctrl-C says.
+    public init(resumable: Bool = true) {
+        self.resumable = resumable
+    }
 
     deinit { stop() }
 
@@ -52,6 +62,7 @@ public final class InterruptMonitor: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard !started else { return }
         interruptCount = 0
+        interruptResumable = resumable ? 1 : 0
         previous = signal(SIGINT, handleInterrupt)
         started = true
     }

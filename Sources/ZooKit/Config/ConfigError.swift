@@ -36,6 +36,10 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     case badBase(Location, base: String, reason: String)
     /// `_BASE_` files include each other.
     case baseCycle(Location, chain: [String])
+    /// A value that is not a mapping (an empty `INPUT:`, `MODEL: ~`, a number) stands where
+    /// `_BASE_` or detectron2's defaults hold a section of config keys: yacs refuses it (a type
+    /// mismatch) rather than let it drop every key of the section.
+    case replacesSection(Location, key: String, found: String)
     /// A key the engine reads holds a value of the wrong type.
     case wrongType(Location, key: String, expected: String, found: String)
     /// A dotted override names a key the engine does not read.
@@ -62,6 +66,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(loc): _BASE_ '\(base)' \(reason); _BASE_ paths are relative to the file that names them"
         case let .baseCycle(loc, chain):
             return "\(loc): _BASE_ files include each other (\(chain.joined(separator: " -> "))); remove one _BASE_"
+        case let .replacesSection(loc, key, found):
+            return "\(loc): \(key) is \(displayText(found, limit: 80)) where a section of config keys is expected (it would drop every setting of the section); indent its keys below it or remove the line"
         case let .wrongType(loc, key, expected, found):
             return "\(loc): \(key) must be \(expected), found \(displayText(found, limit: 80)); correct the value"
         case let .unknownKey(loc, key):

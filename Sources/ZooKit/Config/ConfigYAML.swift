@@ -16,6 +16,20 @@ indirect enum ConfigTree: Equatable {
         guard case let .section(children, _) = self, let child = children[head] else { return nil }
         return child.leaf(at: path.dropFirst())
     }
+
+    /// The first value on the way to the leaf at `path` that stands where a section must be
+    /// (`INPUT: ~` on the way to `INPUT.FORMAT`), with its dotted key; nil if there is none.
+    func valueInPlaceOfSection(along path: [String]) -> (key: String, value: ConfigValue, location: ConfigError.Location)? {
+        var node = self
+        for (depth, name) in path.dropLast().enumerated() {
+            guard case let .section(children, _) = node, let child = children[name] else { return nil }
+            if case let .leaf(value, location) = child {
+                return (path[...depth].joined(separator: "."), value, location)
+            }
+            node = child
+        }
+        return nil
+    }
 }
 
 /// Reading detectron2 YAML files with `_BASE_` inheritance, as fvcore's
@@ -58,7 +72,8 @@ enum ConfigYAML {
             throw ConfigError.badBase(rootLocation, base: "\(baseNode)", reason: "is not a file name")
         }
         let baseURL = try resolve(base: base, from: url, at: baseLocation)
-        if (chain + [file]).contains(baseURL.path) {
+        // Compared as files on disk: a folder reached through a symbolic link is the same folder.
+        if (chain + [file]).map(resolvedPath).contains(resolvedPath(baseURL.path)) {
             throw ConfigError.baseCycle(baseLocation, chain: chain + [file, baseURL.path])
         }
         guard FileManager.default.fileExists(atPath: baseURL.path) else {
@@ -66,6 +81,26 @@ enum ConfigYAML {
         }
         let baseTree = try load(baseURL, chain: chain + [file])
         return try merge(.section(own, rootLocation), into: baseTree, path: "")
+    }
+
+    /// `url` and the `_BASE_` files it includes, nearest first, as far as they can be read and
+    /// exist (what stops the walk is for `loadWithBase` to report).
+    static func fileChain(_ url: URL) -> [URL] {
+        var files: [URL] = []
+        var next: URL? = url.standardizedFileURL
+        while let file = next, !files.map({ resolvedPath($0.path) }).contains(resolvedPath(file.path)) {
+            files.append(file)
+            next = nil
+            guard let text = try? ReadableFile.text(of: file), (try? YAMLLimits.check(text, file: file.path)) != nil,
+                  case let .mapping(mapping)?? = try? Yams.compose(yaml: text) else { break }
+            for (key, value) in mapping where key.string == baseKey {
+                guard let base = value.string,
+                      let baseURL = try? resolve(base: base, from: file, at: .init(file: file.path)),
+                      FileManager.default.fileExists(atPath: baseURL.path) else { continue }
+                next = baseURL
+            }
+        }
+        return files
     }
 
     /// fvcore: `~` is expanded; a path that is not absolute (nor an URL) is relative to the
@@ -79,25 +114,42 @@ enum ConfigYAML {
         return url.deletingLastPathComponent().appendingPathComponent(expanded).standardizedFileURL
     }
 
-    /// fvcore's `merge_a_into_b`: sections merge key by key; anything else replaces.
+    /// fvcore's `merge_a_into_b`: sections merge key by key; other values replace values.
+    /// A value over a section (an empty `INPUT:`) is refused, as yacs refuses it when the result
+    /// is merged into detectron2's defaults.
     private static func merge(_ a: ConfigTree, into b: ConfigTree, path: String) throws -> ConfigTree {
         guard case let .section(aChildren, aLocation) = a else { return a }
         guard case let .section(bChildren, _) = b else { return a }
         var merged = bChildren
         for (key, value) in aChildren {
             let childPath = path.isEmpty ? key : "\(path).\(key)"
-            if case .section = value, let existing = merged[key] {
-                // "Cannot inherit key from base!": a section over a value is an error.
-                guard case .section = existing else {
-                    if case let .section(_, loc) = value { throw ConfigError.notAMapping(loc, key: childPath) }
-                    throw ConfigError.notAMapping(aLocation, key: childPath)
-                }
+            guard let existing = merged[key] else {
+                merged[key] = value
+                continue
+            }
+            switch (value, existing) {
+            case (.section, .section):
                 merged[key] = try merge(value, into: existing, path: childPath)
-            } else {
+            case let (.section(_, loc), .leaf):
+                // "Cannot inherit key from base!": a section over a value is an error.
+                throw ConfigError.notAMapping(loc, key: childPath)
+            case let (.leaf(found, loc), .section):
+                throw replacedSection(childPath, by: found, at: loc)
+            case (.leaf, .leaf):
                 merged[key] = value
             }
         }
         return .section(merged, aLocation)
+    }
+
+    /// The error for `found` written at `location` where `key` is a section of config keys.
+    static func replacedSection(_ key: String, by found: ConfigValue, at location: ConfigError.Location) -> ConfigError {
+        .replacesSection(location, key: key, found: found == .null ? "empty (None)" : found.description)
+    }
+
+    /// `path` with symbolic links resolved, to compare files whatever their spelling.
+    private static func resolvedPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     private static func location(of node: Node, file: String) -> ConfigError.Location {

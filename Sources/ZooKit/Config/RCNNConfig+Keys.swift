@@ -6,12 +6,17 @@ extension RCNNConfig {
     /// Keys the engine does not read (SOLVER, DATASETS, ...) are accepted and ignored, as are
     /// keys of other projects; a key the engine reads with a value of the wrong type is a
     /// `ConfigError` naming the file, key, line and column, and so is a value out of the range
-    /// detectron2 accepts (`validate()`).
+    /// detectron2 accepts (`validate()`), and a value (an empty `INPUT:`) where detectron2 holds a
+    /// section the engine reads.
     public static func load(contentsOf url: URL) throws -> RCNNConfig {
         let tree = try ConfigYAML.loadWithBase(url)
         var config = RCNNConfig.defaults
         var locations: [String: ConfigError.Location] = [:]
         for key in engineKeys {
+            // yacs refuses a value over a section of its defaults rather than reset the section.
+            if let (section, found, location) = tree.valueInPlaceOfSection(along: key.split(separator: ".").map(String.init)) {
+                throw ConfigYAML.replacedSection(section, by: found, at: location)
+            }
             guard let field = fields[key], let (value, location) = tree.leaf(at: key.split(separator: ".").map(String.init)[...]) else { continue }
             try field.assign(value, to: &config, key: key, at: location)
             locations[key] = location
@@ -21,6 +26,12 @@ extension RCNNConfig {
         let file = url.standardizedFileURL.path
         try config.validate { locations[$0] ?? ConfigError.Location(file: file) }
         return config
+    }
+
+    /// The YAML file at `url` and the `_BASE_` files it includes, nearest first: the files
+    /// `load(contentsOf:)` reads (as far as they can be read; `load` reports what stops the chain).
+    public static func files(of url: URL) -> [URL] {
+        ConfigYAML.fileChain(url)
     }
 
     /// This config with `overrides` applied, keyed by dotted detectron2 names

@@ -55,7 +55,13 @@ public enum ModelLoader {
             name = asFile.deletingPathExtension().lastPathComponent
             configName = configFile.lastPathComponent
         } else {
-            let entry = try index.lookup(model)
+            let entry: ZooEntry
+            do {
+                entry = try index.lookup(model)
+            } catch IndexError.unknownModel where isPathLike(model) {
+                // A zoo config path is path-like too, so the index is asked first.
+                throw ModelLoaderError.noSuchFile(path: model)
+            }
             if let configFile {
                 config = try RCNNConfig.load(contentsOf: configFile)
                 configLabel = configFile.path
@@ -94,6 +100,12 @@ public enum ModelLoader {
 }
 
 extension ModelLoader {
+    /// Whether a MODEL argument reads as a file path rather than a zoo id or name: it has a `/`
+    /// or a weights or config extension.
+    static func isPathLike(_ model: String) -> Bool {
+        model.contains("/") || ["pkl", "safetensors", "yaml"].contains((model as NSString).pathExtension.lowercased())
+    }
+
     /// A zoo `.pkl` is converted once to safetensors beside it (the engine's native format, no
     /// pickle parsing on later runs); the safetensors file is used from then on.
     static func convertedOnFirstUse(_ pkl: URL, entry: ZooEntry) throws -> URL {
@@ -110,6 +122,8 @@ extension ModelLoader {
 /// Why a MODEL argument could not be turned into a model.
 public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
     case configRequired(file: String)
+    /// A MODEL argument that reads as a path names no file (and no zoo entry).
+    case noSuchFile(path: String)
     case noInferenceSettings(id: String, config: String)
     case datasetMismatch(dataset: String, classes: Int, modelClasses: Int)
     /// The weights file does not fit the config (a missing or misshapen weight).
@@ -119,6 +133,8 @@ public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .configRequired(file):
             return "\(file): a weights file needs its detectron2 config; pass --config FILE.yaml"
+        case let .noSuchFile(path):
+            return "\(path): no such file, and no zoo entry has that id, config or name; check the path (relative paths start at the current directory) or run `zoo list`"
         case let .noInferenceSettings(id, config):
             return "zoo entry \(id) (\(config)) has no inference settings in the index yet; pass its config with --config FILE.yaml"
         case let .datasetMismatch(dataset, classes, modelClasses):

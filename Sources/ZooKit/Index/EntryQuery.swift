@@ -26,8 +26,15 @@ public struct EntryQuery: Sendable {
                 self.field = field
                 self.op = op
                 self.value = value
-                if op != .equal, op != .equalEqual, op != .notEqual, Double(value) == nil {
+                let ordering = op != .equal && op != .equalEqual && op != .notEqual
+                if ordering, !EntryQuery.numericFields.contains(field) {
+                    throw IndexError.badCondition(condition: text, reason: "\(op.rawValue) compares numbers and \(field) is text (numeric fields: \(EntryQuery.numericFields.joined(separator: ", "))); use = or !=")
+                }
+                if ordering, Double(value) == nil {
                     throw IndexError.badCondition(condition: text, reason: "\(op.rawValue) compares numbers and \"\(value)\" is not a number")
+                }
+                if EntryQuery.numericFields.contains(field), let number = Double(value), !number.isFinite {
+                    throw IndexError.badCondition(condition: text, reason: "\(field) is compared with \"\(value)\", which is not a finite number")
                 }
                 return
             }
@@ -65,6 +72,10 @@ public struct EntryQuery: Sendable {
     public static let fields: [String] = [
         "id", "config", "name", "kind", "task", "dataset", "layout", "meta_architecture", "backbone", "depth", "variant", "heads",
     ] + MetricField.all.map(\.name)
+
+    /// The fields whose values are numbers, which `<`, `<=`, `>` and `>=` compare: `depth` and the
+    /// metrics printed with decimals (not `lr_sched`, "3x").
+    public static let numericFields: [String] = ["depth"] + MetricField.all.filter { $0.decimals != nil }.map(\.name)
 
     /// The value of `field` for `entry`, nil where it has none.
     public static func value(of field: String, in entry: ZooEntry) -> IndexValue? {

@@ -12,47 +12,60 @@ public struct Glob: Sendable, Equatable {
 
     /// Whether the whole of `text` matches.
     public func matches(_ text: String) -> Bool {
-        Glob.match(Array(pattern), 0, Array(text), 0, crossesSlash)
+        Glob.match(Array(pattern), Array(text), crossesSlash)
     }
 
     /// Whether `pattern` uses any glob syntax.
     public var isLiteral: Bool { !pattern.contains(where: { "*?[".contains($0) }) }
 
-    private static func match(_ p: [Character], _ pi: Int, _ t: [Character], _ ti: Int, _ slash: Bool) -> Bool {
-        var pi = pi, ti = ti
-        while pi < p.count {
-            switch p[pi] {
-            case "*":
-                // Collapse runs of '*', then try every split point.
+    /// Iterative wildcard matching with one backtrack point (the last `*`), as
+    /// `NamePattern.match` does: linear in practice, quadratic at worst, where trying every split
+    /// of every `*` would be exponential (`*?*?*?*?*?*?*?*?*?*?*?*?*?z`).
+    ///
+    /// Forgetting the earlier `*`s is safe: a later `*` can take any run an earlier one would
+    /// have taken, and without `crossesSlash` neither can take a `/`, so each `/` of `text` is
+    /// matched by a literal `/` of the pattern and no backtracking crosses it.
+    private static func match(_ p: [Character], _ t: [Character], _ slash: Bool) -> Bool {
+        var pi = 0, ti = 0
+        // The pattern position just after the last `*`, and where in `text` that `*`'s run ends.
+        var star: (pattern: Int, text: Int)?
+        while true {
+            if pi < p.count, p[pi] == "*" {
+                // Collapse runs of '*'; a trailing one takes the rest of the text.
                 while pi < p.count, p[pi] == "*" { pi += 1 }
                 if pi == p.count { return slash || !t[ti...].contains("/") }
-                var k = ti
-                while k <= t.count {
-                    if match(p, pi, t, k, slash) { return true }
-                    if k < t.count, !slash, t[k] == "/" { return false }
-                    k += 1
-                }
-                return false
-            case "?":
-                guard ti < t.count, slash || t[ti] != "/" else { return false }
-                pi += 1
-                ti += 1
-            case "[":
-                guard ti < t.count, let (matched, next) = matchClass(p, pi, t[ti]) else {
-                    // An unclosed '[' is a literal character, as in fnmatch.
-                    if ti < t.count, t[ti] == "[", !hasClassEnd(p, pi) { pi += 1; ti += 1; continue }
-                    return false
-                }
-                guard matched, slash || t[ti] != "/" else { return false }
+                star = (pi, ti)
+                continue
+            }
+            if pi == p.count, ti == t.count { return true }
+            if ti < t.count, pi < p.count, let next = step(p, pi, t[ti], slash) {
                 pi = next
                 ti += 1
-            default:
-                guard ti < t.count, t[ti] == p[pi] else { return false }
-                pi += 1
-                ti += 1
+                continue
             }
+            // Let the last `*` take one more character and retry after it.
+            guard let (afterStar, runEnd) = star, runEnd < t.count, slash || t[runEnd] != "/" else { return false }
+            star = (afterStar, runEnd + 1)
+            pi = afterStar
+            ti = runEnd + 1
         }
-        return ti == t.count
+    }
+
+    /// Matches `c` against the element of the pattern at `p[pi]` (not `*`); the index after that
+    /// element, or nil if `c` does not match.
+    private static func step(_ p: [Character], _ pi: Int, _ c: Character, _ slash: Bool) -> Int? {
+        switch p[pi] {
+        case "?":
+            return slash || c != "/" ? pi + 1 : nil
+        case "[":
+            guard let (matched, next) = matchClass(p, pi, c) else {
+                // An unclosed '[' is a literal character, as in fnmatch.
+                return c == "[" ? pi + 1 : nil
+            }
+            return matched && (slash || c != "/") ? next : nil
+        default:
+            return c == p[pi] ? pi + 1 : nil
+        }
     }
 
     private static func hasClassEnd(_ p: [Character], _ start: Int) -> Bool {

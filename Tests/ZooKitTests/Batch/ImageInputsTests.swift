@@ -96,6 +96,16 @@ struct ImageInputsTests {
         #expect(message.contains("*.gif") && !message.contains("\n"))
     }
 
+    @Test func emptyArgumentIsMissingNotTheCurrentDirectory() throws {
+        // `zoo run M "$IMG"` with IMG unset: "" would otherwise walk the whole folder.
+        let tree = try BatchTestTree(); defer { tree.remove() }
+        try tree.make(Self.files)
+        #expect(throws: BatchError.missingInput(path: "")) { try expand([""], in: tree) }
+        #expect(throws: BatchError.missingInput(path: "")) { try expand(["photos", ""], in: tree) }
+        let message = BatchError.missingInput(path: "").description
+        #expect(message.contains("empty") && !message.contains("\n"), "\(message)")
+    }
+
     @Test(arguments: [
         ("*.jpg", "a.jpg", true), ("*.jpg", ".a.jpg", false), (".*", ".a", true),
         ("a?c", "abc", true), ("a?c", "ac", false), ("*a*b", "xxaxxb", true), ("*a*b", "xxaxxbc", false),
