@@ -36,12 +36,13 @@ struct CacheCommand: ParsableCommand {
 
     /// `zoo cache rm ID...|--all`.
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove models' files (weights, metrics, partial downloads) from the cache.")
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove models' files (weights, metrics, partial downloads) from the cache.",
+            discussion: "Files only: an argument whose path is a folder is refused. A file that a running zoo fetch is downloading is refused too (its lock is held), and so is --all while any fetch runs. --all removes zoo's own entries (detectron2/, winograd/, manifest.*, partial downloads, locks, zoo's temporary files, recorded files) and leaves anything else in the folder.")
 
         @Argument(help: ArgumentHelp("Model ids, config paths or weights URLs.", valueName: "model"))
         var models: [String] = []
 
-        @Flag(help: "Remove everything in the cache.")
+        @Flag(help: "Remove everything zoo put in the cache (other files in the folder stay).")
         var all = false
 
         @OptionGroup var index: IndexOptions
@@ -53,10 +54,17 @@ struct CacheCommand: ParsableCommand {
 
         func run() throws {
             let cache = ModelCache()
+            let removal = CacheRemoval(cache: cache)
             if all {
-                let files = cache.files()
-                try removeAll(in: cache)
-                print("removed \(files.count) file\(files.count == 1 ? "" : "s") from \(cache.root.path)")
+                let summary: CacheRemovalSummary
+                do { summary = try removal.removeAll() } catch let error as DownloadError {
+                    printError("zoo cache rm: \(error)")
+                    throw ExitCode.failure
+                }
+                print("removed \(summary.removed) file\(summary.removed == 1 ? "" : "s") from \(cache.root.path)")
+                if !summary.kept.isEmpty {
+                    print("left in place (not made by zoo): \(summary.kept.map { displayText($0) }.joined(separator: ", "))")
+                }
                 return
             }
             // An unreadable manifest stops here, before any file goes (its records must not be lost).
@@ -66,7 +74,7 @@ struct CacheCommand: ParsableCommand {
                 printError("zoo cache rm: \(error)")
                 throw ExitCode.failure
             }
-            var relative: [String] = []
+            var failed = false
             let root = cache.root.standardizedFileURL.resolvingSymlinksInPath().path + "/"
             for target in targets {
                 var removed = false
@@ -77,28 +85,21 @@ struct CacheCommand: ParsableCommand {
                         printError("zoo cache rm: \(file.path) is outside the cache \(cache.root.path) (through a symbolic link); not removed")
                         continue
                     }
-                    for path in [file.path, file.path + ".part", file.path + ".lock"] where FileManager.default.fileExists(atPath: path) {
-                        try FileManager.default.removeItem(atPath: path)
-                        if !path.hasSuffix(".lock") { print("removed \(path)") }
+                    do {
+                        // Under the file's lock, which a running fetch holds: that fetch's file stays.
+                        for path in try removal.remove(url: request.url) {
+                            print("removed \(path)")
+                            removed = true
+                        }
+                    } catch let error as DownloadError {
+                        printError("zoo cache rm: \(error)")
+                        failed = true
                         removed = true
                     }
-                    relative.append(ModelCache.relativePath(forURL: request.url))
                 }
                 if !removed { print("\(target.argument): not cached") }
             }
-            try cache.removeRecords(paths: relative)
-        }
-
-        /// Empties the cache folder, but only one zoo made: a folder with neither zoo's manifest
-        /// nor its `winograd/` folder (a mistyped ZOO_CACHE, say) is left alone.
-        private func removeAll(in cache: ModelCache) throws {
-            guard let children = try? FileManager.default.contentsOfDirectory(at: cache.root, includingPropertiesForKeys: nil),
-                  !children.isEmpty else { return }
-            let names = Set(children.map(\.lastPathComponent))
-            guard !names.isDisjoint(with: ["manifest.json", "manifest.lock", "winograd"]) else {
-                throw CommandError("\(cache.root.path) does not look like a zoo cache (no manifest.json or winograd/ in it), so it was not emptied; check ZOO_CACHE")
-            }
-            for child in children { try FileManager.default.removeItem(at: child) }
+            if failed { throw ExitCode.failure }
         }
     }
 

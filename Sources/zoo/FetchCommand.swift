@@ -11,8 +11,10 @@ struct FetchCommand: ParsableCommand {
         discussion: """
         Each argument is a model id, a config path, or a weights URL. One line per argument on stdout: the \
         verified file's path (with --metrics, a tab and the metrics.json path). Ctrl-C keeps the partial \
-        download (*.part) and the next run resumes it. Environment: ZOO_CACHE (else $XDG_CACHE_HOME/zoo, \
-        else ~/.cache/zoo), ZOO_MIRROR, ZOO_OFFLINE=1; proxies through libcurl's usual variables.
+        download (*.part) and the next run resumes it, if the server shows it is the same file (ETag or \
+        Last-Modified, sent as If-Range) or the file name carries an md5; otherwise it starts over. \
+        Environment: ZOO_CACHE (else $XDG_CACHE_HOME/zoo, else ~/.cache/zoo), ZOO_MIRROR, ZOO_OFFLINE=1; \
+        proxies through libcurl's usual variables.
         """)
 
     @Argument(help: ArgumentHelp("Model ids, config paths (COCO-Detection/faster_rcnn_R_50_FPN_3x.yaml) or weights URLs.", valueName: "model"))
@@ -78,7 +80,7 @@ struct FetchCommand: ParsableCommand {
                 case let .success(file): paths.append(file.path)
                 case let .failure(error):
                     failed = true
-                    if case .interrupted? = error as? DownloadError { interrupted = true }
+                    if (error as? DownloadError)?.isInterruption == true { interrupted = true }
                     printError("zoo fetch: \(target.argument): \(error)")
                 }
             }

@@ -26,9 +26,11 @@ struct CacheManifest {
     var file: URL { root.appendingPathComponent("manifest.json") }
     var lockFile: URL { root.appendingPathComponent("manifest.lock") }
 
-    /// The records by path; an absent manifest is empty, an unreadable one is an error.
+    /// The records by path. Only an absent manifest (ENOENT) is empty; one that cannot be read
+    /// (EACCES, EIO, a folder...) or is not valid JSON is an error, so no caller mistakes it for an
+    /// empty cache and rewrites it without its records.
     func read() throws -> [String: CacheRecord] {
-        guard let data = try? Data(contentsOf: file) else { return [:] }
+        guard let data = try readData() else { return [:] }
         do {
             let records = try JSONDecoder().decode([CacheRecord].self, from: data)
             return Dictionary(records.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
@@ -37,10 +39,44 @@ struct CacheManifest {
         }
     }
 
-    /// When the manifest cannot be read, renames it to `manifest.json.corrupt` (kept for the user:
+    /// The manifest's bytes; nil only if it does not exist.
+    private func readData() throws -> Data? {
+        let path = file.path
+        // O_NONBLOCK: a pipe named manifest.json must not hang zoo (it is refused below).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw DownloadError.io(operation: "read", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DownloadError.io(operation: "read", path: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DownloadError.io(operation: "read", path: path, errno: (info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL)
+        }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DownloadError.io(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[0..<n])
+        }
+    }
+
+    /// When the manifest is not valid JSON, renames it to `manifest.json.corrupt` (kept for the user:
     /// its sha256 pins cannot be recovered otherwise) and returns that path; nil when it is sound.
+    /// A manifest that cannot be read at all (permissions, I/O) is reported, not moved.
     func setAsideIfUnreadable() throws -> String? {
-        guard (try? read()) == nil else { return nil }
+        do {
+            _ = try read()
+            return nil
+        } catch DownloadError.manifest {
+            // Not valid JSON: set aside below.
+        }
         let aside = root.appendingPathComponent("manifest.json.corrupt")
         let lock = try FileLock(path: lockFile.path)
         defer { lock.unlock() }

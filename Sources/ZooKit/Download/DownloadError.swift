@@ -17,6 +17,14 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case offlineMiss(url: String, path: String)
     /// Ctrl-C stopped the transfer; the partial file stays for resuming.
     case interrupted(url: String, partial: String)
+    /// Ctrl-C while waiting for another zoo process that holds `file`'s lock; nothing was changed.
+    case interruptedWaiting(file: String)
+    /// `zoo cache rm`: another zoo process is downloading `file` (it holds its lock); not removed.
+    case inUse(file: String)
+    /// `zoo cache rm`: `path` is `kind` ("a folder", ...), and only files are removed.
+    case notAFile(path: String, kind: String)
+    /// `zoo cache rm --all`: the folder holds neither zoo's manifest nor its `winograd/` folder.
+    case notACache(path: String)
     /// A file-system call failed.
     case io(operation: String, path: String, errno: Int32)
     /// libcurl refused a setup call.
@@ -27,6 +35,14 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case manifest(path: String, reason: String)
     /// `--mirror` / `ZOO_MIRROR` is not an http(s):// URL with a host or a file:// URL.
     case badMirror(String)
+
+    /// True for Ctrl-C (while transferring or while waiting for a lock): the command exits 130.
+    public var isInterruption: Bool {
+        switch self {
+        case .interrupted, .interruptedWaiting: return true
+        default: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -47,6 +63,14 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
             return "offline: \(path) is not in the cache (from \(url)); run zoo fetch without --offline / ZOO_OFFLINE to download it"
         case let .interrupted(url, partial):
             return "interrupted: \(url) stopped; \(partial) is kept and the next zoo fetch resumes it"
+        case let .interruptedWaiting(file):
+            return "interrupted while waiting for another zoo process to finish \(file); nothing was changed, run zoo fetch again"
+        case let .inUse(file):
+            return "\(file) is being downloaded by another zoo process; nothing was removed, run zoo cache rm again when it finishes"
+        case let .notAFile(path, kind):
+            return "\(path) is \(kind), not a cached file; nothing was removed; name model ids, configs or files' URLs (or use --all)"
+        case let .notACache(path):
+            return "\(path) does not look like a zoo cache (no manifest.json or winograd/ in it), so it was not emptied; check ZOO_CACHE"
         case let .io(operation, path, code):
             return "\(operation) failed for \(path): \(String(cString: strerror(code))) (errno \(code)); check the cache directory's permissions and free space"
         case let .curl(call, code, message):

@@ -6,8 +6,9 @@ import Foundation
 /// from `options.mirror` if one is set. Order: the cache (size against the manifest), then, under a
 /// per-file lock (a second process waits, then reuses the file), detectron2's own cache, then the
 /// network. A file whose name carries no md5 prefix is pinned by the sha256 of its first verified
-/// download, and later downloads must match it. Synchronous; call from several threads to fetch in
-/// parallel (see `fetchAll`).
+/// download, and later downloads must match it; a manifest that cannot be read is an error before
+/// any download (`zoo cache verify --fix` repairs one that is not valid JSON). Synchronous; call
+/// from several threads to fetch in parallel (see `fetchAll`).
 public func fetchWeights(url: String, md5Prefix: String?, options: FetchOptions) throws -> URL {
     try fetchFile(url: url, md5Prefix: md5Prefix, options: options, announcePin: true)
 }
@@ -17,24 +18,27 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
     let cache = options.cache
     let destination = cache.path(forURL: url)
     let name = destination.lastPathComponent
-    if !options.force, let hit = cache.cachedFile(forURL: url) { return hit }
+    // Strictly: a manifest read as empty would hide the sha256 pin and let a download replace the file.
+    var records = try cache.manifest.read()
+    if !options.force, let hit = cache.cachedFile(forURL: url, records: records) { return hit }
     if options.offline {
-        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache) { return reused }
+        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache, records: records) { return reused }
         throw DownloadError.offlineMiss(url: url, path: destination.path)
     }
     if let mirror = options.mirror, !FetchOptions.isUsableMirror(mirror) { throw DownloadError.badMirror(mirror) }
-    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let lock = try FileLock(path: destination.path + ".lock")
+    try makeDirectories(destination.deletingLastPathComponent())
+    let lock = try FileLock(path: ModelCache.lockPath(for: destination))
     defer { lock.unlock() }
+    // Another process may have finished (or recorded) it while we waited for the lock.
+    records = try cache.manifest.read()
     if options.force {
         // Start from zero; the old file stays until a verified new one replaces it.
-        unlink(destination.path + ".part")
+        removePartial(destination.path + ".part")
     } else {
-        // Another process may have finished it while we waited for the lock.
-        if let hit = cache.cachedFile(forURL: url) { return hit }
-        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache) { return reused }
+        if let hit = cache.cachedFile(forURL: url, records: records) { return hit }
+        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache, records: records) { return reused }
     }
-    let pin = cache.record(forURL: url).flatMap { $0.pinned ? $0.sha256 : nil }
+    let pin = records[ModelCache.relativePath(forURL: url)].flatMap { $0.pinned ? $0.sha256 : nil }
     let board = options.progress
     let line = board?.addLine(name)
     defer { if let line { board?.finish(line) } }
@@ -52,10 +56,10 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
 }
 
 /// A file already at its cache path but not in the manifest, or in detectron2's cache: verified
-/// (md5 prefix, or the sha256 pin), recorded, and returned; nil if there is none that verifies.
-private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache) throws -> URL? {
+/// (md5 prefix, or the sha256 pin in `records`), recorded, and returned; nil if there is none that verifies.
+private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache, records: [String: CacheRecord]) throws -> URL? {
     let destination = cache.path(forURL: url)
-    let pin = cache.record(forURL: url).flatMap { $0.pinned ? $0.sha256 : nil }
+    let pin = records[ModelCache.relativePath(forURL: url)].flatMap { $0.pinned ? $0.sha256 : nil }
     if FileManager.default.fileExists(atPath: destination.path), let digests = try? FileDigests(of: destination) {
         let good = md5Prefix.map { digests.md5.hasPrefix($0) } ?? (pin.map { $0 == digests.sha256 } ?? false)
         if good {
@@ -63,16 +67,16 @@ private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache)
             return destination
         }
     }
-    guard let (source, digests) = cache.detectron2Copy(forURL: url, md5Prefix: md5Prefix) else { return nil }
-    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+    guard let (source, digests) = cache.detectron2Copy(forURL: url, md5Prefix: md5Prefix, pin: pin) else { return nil }
+    try makeDirectories(destination.deletingLastPathComponent())
     let temp = destination.deletingLastPathComponent()
         .appendingPathComponent(".\(destination.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
     unlink(temp.path)
     // A hard link costs nothing on the same file system; otherwise copy, then rename into place.
     if link(source.path, temp.path) != 0 {
-        do { try FileManager.default.copyItem(at: source, to: temp) } catch {
+        do { try copyFile(from: source.path, to: temp.path) } catch {
             unlink(temp.path)
-            throw DownloadError.io(operation: "copy from detectron2's cache", path: source.path, errno: EIO)
+            throw error
         }
     }
     guard rename(temp.path, destination.path) == 0 else {
@@ -82,6 +86,41 @@ private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache)
     }
     try cache.record(url: url, digests: digests, pinned: md5Prefix == nil)
     return destination
+}
+
+/// Copies the file at `source` to a new file `target` (fsynced); the error names the side that
+/// failed and its errno.
+func copyFile(from source: String, to target: String) throws {
+    let input = open(source, O_RDONLY | O_CLOEXEC)
+    guard input >= 0 else { throw DownloadError.io(operation: "copy from detectron2's cache: open", path: source, errno: errno) }
+    defer { close(input) }
+    let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard output >= 0 else { throw DownloadError.io(operation: "copy from detectron2's cache: create", path: target, errno: errno) }
+    var closed = false
+    defer { if !closed { close(output) } }
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { Foundation.read(input, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw DownloadError.io(operation: "copy from detectron2's cache: read", path: source, errno: errno)
+        }
+        if n == 0 { break }
+        var done = 0
+        while done < n {
+            let m = buffer.withUnsafeBytes { Foundation.write(output, $0.baseAddress.map { $0 + done }, n - done) }
+            if m < 0 {
+                if errno == EINTR { continue }
+                throw DownloadError.io(operation: "copy from detectron2's cache: write", path: target, errno: errno)
+            }
+            done += m
+        }
+    }
+    guard fsync(output) == 0 || errno == EINVAL || errno == EROFS || errno == ENOTSUP else {
+        throw DownloadError.io(operation: "copy from detectron2's cache: fsync", path: target, errno: errno)
+    }
+    closed = true
+    guard close(output) == 0 else { throw DownloadError.io(operation: "copy from detectron2's cache: close", path: target, errno: errno) }
 }
 
 /// One file to fetch with `fetchAll`.

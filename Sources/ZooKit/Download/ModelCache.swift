@@ -62,17 +62,27 @@ public struct ModelCache: Sendable {
         root.appendingPathComponent(Self.relativePath(forURL: url))
     }
 
-    /// The cached file for `url` if it is present and matches its manifest record (size), else nil.
+    /// The cached file for `url` if it is present and matches its manifest record (size), else nil
+    /// (also when the manifest cannot be read; `fetchWeights` reports that instead).
     public func cachedFile(forURL url: String) -> URL? {
+        guard let records = try? manifest.read() else { return nil }
+        return cachedFile(forURL: url, records: records)
+    }
+
+    /// The cached file for `url` if it is present and matches its record in `records` (size).
+    func cachedFile(forURL url: String, records: [String: CacheRecord]) -> URL? {
         let file = path(forURL: url)
-        guard let record = record(forURL: url), let size = fileSize(file), size == record.size else { return nil }
+        guard let record = records[Self.relativePath(forURL: url)], let size = fileSize(file), size == record.size else { return nil }
         return file
     }
 
-    /// The manifest record for `url`, if any.
+    /// The manifest record for `url`, if any (nil also when the manifest cannot be read).
     public func record(forURL url: String) -> CacheRecord? {
         (try? manifest.read())?[Self.relativePath(forURL: url)]
     }
+
+    /// The lock file `fetchWeights` holds while it fetches `file`, and `zoo cache rm` while it removes it.
+    static func lockPath(for file: URL) -> String { file.path + ".lock" }
 
     /// All manifest records.
     public func records() throws -> [CacheRecord] {
@@ -93,22 +103,23 @@ public struct ModelCache: Sendable {
         try manifest.update { records in for p in paths { records[p] = nil } }
     }
 
-    /// A verified copy of `url`'s file in one of detectron2's caches, if any (md5 prefix checked).
-    func detectron2Copy(forURL url: String, md5Prefix: String?) -> (URL, FileDigests)? {
+    /// A verified copy of `url`'s file in one of detectron2's caches, if any (md5 prefix, or the
+    /// sha256 `pin`, checked).
+    func detectron2Copy(forURL url: String, md5Prefix: String?, pin: String?) -> (URL, FileDigests)? {
         let relative = Self.relativePath(forURL: url)
         for other in detectron2Roots {
             let candidate = other.appendingPathComponent(relative)
             guard FileManager.default.fileExists(atPath: candidate.path),
                   let digests = try? FileDigests(of: candidate) else { continue }
             if let md5Prefix, !digests.md5.hasPrefix(md5Prefix) { continue }
-            if let pin = record(forURL: url), pin.pinned, pin.sha256 != digests.sha256 { continue }
+            if let pin, pin != digests.sha256 { continue }
             return (candidate, digests)
         }
         return nil
     }
 
-    /// Every regular file below the root except zoo's own bookkeeping (manifest, locks); temporary
-    /// files (`isTemporaryFile`) are included, so that leftovers show.
+    /// Every regular file below the root except zoo's own bookkeeping (manifest, locks, partial
+    /// files' resume records); temporary files (`isTemporaryFile`) are included, so that leftovers show.
     public func files() -> [String] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
         var out: [String] = []
@@ -116,7 +127,7 @@ public struct ModelCache: Sendable {
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             let name = url.lastPathComponent
-            if name == "manifest.json" || name == "manifest.lock" || name.hasSuffix(".lock") { continue }
+            if name == "manifest.json" || name == "manifest.lock" || name.hasSuffix(".lock") || ResumeRecord.isSidecar(name) { continue }
             var path = url.standardizedFileURL.path
             if path.hasPrefix(rootPath + "/") { path.removeFirst(rootPath.count + 1) }
             out.append(path)

@@ -3,22 +3,31 @@ import Foundation
 
 /// What one libcurl attempt ended with.
 enum TransferOutcome {
-    /// The body arrived whole (status 200/206, or 0 for file://).
+    /// The body arrived whole: status 200 (or 206 continuing at the offset; 0 only for file://),
+    /// and as many bytes on disk as the server declared.
     case complete
     /// An HTTP error status (curl's FAILONERROR stopped before any body was written).
     case httpError(Int)
+    /// A status that does not carry the file's bytes (204, 304, 203, 3xx without Location, 0 from a
+    /// non-file URL, ...); nothing was written.
+    case unexpectedStatus(Int)
     /// Ctrl-C: the progress callback stopped curl.
     case interrupted
     /// A write or seek on the partial file failed.
     case localError(DownloadError)
     /// The server answered a Range request with a Content-Range that does not start where asked.
     case badContentRange
+    /// The server's file is not the one the partial file came from (another validator or total).
+    case changed(reason: String)
+    /// The body ended with `onDisk` bytes in the file where the server declared `declared`.
+    case sizeMismatch(onDisk: Int64, declared: Int64)
     /// libcurl failed (connection refused or dropped, stalled, TLS...).
     case curlError(code: Int32, message: String)
 }
 
 /// One attempt at moving a URL's bytes into an open partial file, appending from `offset` with an
-/// HTTP Range request, hashing every byte as it is written.
+/// HTTP Range request (and If-Range, when the partial file's resume record holds a validator),
+/// hashing every byte as it is written.
 final class Transfer {
     let url: String
     let fd: Int32
@@ -33,13 +42,22 @@ final class Transfer {
     private(set) var received: Int64 = 0
     /// True if the server ignored the Range request and the file was started over.
     private(set) var restarted = false
+    /// The resume record of the partial file's bytes (nil when there are none, or none is known).
+    private let stored: ResumeRecord?
+    private let isFileURL: Bool
     private var statusChecked = false
-    private var contentRangeStart: Int64?
+    /// The current response's headers (reset at each status line: redirects, 100 Continue).
+    private(set) var response = ResponseHeaders()
+    /// The size the accepted response declared the whole file to be.
+    private var declaredTotal: Int64?
     private var failure: TransferOutcome?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
     private let easy: CurlEasy
     private let progress: ((Int64, Int64?) -> Void)?
 
-    init(url: String, fd: Int32, partPath: String, offset: Int64, md5: StreamingDigest, sha256: StreamingDigest,
+    /// `resume` describes the partial file's first `offset` bytes (if known); its validator goes out
+    /// as If-Range, and a response that does not match it fails the attempt with `.changed`.
+    init(url: String, fd: Int32, partPath: String, offset: Int64, resume: ResumeRecord?, md5: StreamingDigest, sha256: StreamingDigest,
          options: FetchOptions, progress: ((_ done: Int64, _ total: Int64?) -> Void)?) throws {
         self.url = url
         self.fd = fd
@@ -48,6 +66,8 @@ final class Transfer {
         self.md5 = md5
         self.sha256 = sha256
         self.progress = progress
+        stored = offset > 0 ? resume : nil
+        isFileURL = url.lowercased().hasPrefix("file:")
         easy = try CurlEasy()
         try easy.set(CURLOPT_URL, url)
         try easy.set(CURLOPT_FOLLOWLOCATION, 1)
@@ -66,6 +86,14 @@ final class Transfer {
         if offset > 0 {
             // CURLOPT_RANGE rather than RESUME_FROM: a 200 answer reaches us and we start over.
             try easy.set(CURLOPT_RANGE, "\(offset)-")
+            if let validator = stored?.validator, !isFileURL {
+                // A server whose file changed answers 200 with the new file instead of 206.
+                guard let list = curl_slist_append(nil, "If-Range: \(validator)") else {
+                    throw DownloadError.curl(call: "curl_slist_append", code: -1, message: "out of memory")
+                }
+                headerList = list
+                try easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(list))
+            }
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
         try easy.set(CURLOPT_WRITEDATA, pointer: me)
@@ -77,6 +105,13 @@ final class Transfer {
         try easy.set(CURLOPT_NOPROGRESS, 0)
     }
 
+    deinit {
+        guard let headerList else { return }
+        // The handle outlives this body (stored properties go after it): let it forget the list first.
+        _ = try? easy.set(CURLOPT_HTTPHEADER, pointer: nil)
+        curl_slist_free_all(headerList)
+    }
+
     /// Runs the attempt to its end.
     func run() -> TransferOutcome {
         shaWorker = HashWorker(digest: sha256)
@@ -84,7 +119,12 @@ final class Transfer {
         if let worker = shaWorker { sha256 = worker.finish() }
         shaWorker = nil
         if let failure { return failure }
-        if code == CURLE_OK { return .complete }
+        if code == CURLE_OK {
+            // A response without a body (204, 304, an empty file) never reached `write`.
+            if !statusChecked, !checkStatus() { return failure ?? .unexpectedStatus(easy.responseCode) }
+            if let declaredTotal, declaredTotal != offset { return .sizeMismatch(onDisk: offset, declared: declaredTotal) }
+            return .complete
+        }
         if code == CURLE_ABORTED_BY_CALLBACK, Interrupts.isInterrupted { return .interrupted }
         if code == CURLE_HTTP_RETURNED_ERROR { return .httpError(easy.responseCode) }
         return .curlError(code: Int32(code.rawValue), message: message)
@@ -94,51 +134,89 @@ final class Transfer {
     var bytesOnDisk: Int64 { offset }
 
     fileprivate func header(_ line: String) {
-        let lower = line.lowercased()
-        if lower.hasPrefix("http/") {
+        if line.lowercased().hasPrefix("http/") {
             // A new response (after a redirect or a 100): forget the previous one's headers.
-            contentRangeStart = nil
-        } else if lower.hasPrefix("content-range:") {
-            // "Content-Range: bytes 100-199/200"
-            let value = lower.dropFirst("content-range:".count).trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("bytes "), let dash = value.firstIndex(of: "-") {
-                contentRangeStart = Int64(value[value.index(value.startIndex, offsetBy: 6)..<dash])
-            }
+            response = ResponseHeaders()
+        } else {
+            response.add(line)
         }
     }
 
-    /// The first body bytes: decide between appending (206) and starting over (200 to a Range request).
+    /// The first body bytes (or the end of a response without any): accept 200 (starting over if
+    /// the partial file was not empty), 206 continuing at the offset from the same file, or 0 for
+    /// file://; anything else fails the attempt before a byte is written.
     private func checkStatus() -> Bool {
         statusChecked = true
-        guard offset > 0 else { return true }
         let status = easy.responseCode
-        if status == 206 {
-            if contentRangeStart != offset {
+        switch status {
+        case 0 where isFileURL:
+            // file:// honours the range itself and declares nothing.
+            return true
+        case 200:
+            if offset > 0 {
+                // The server ignored Range (or If-Range found another file): truncate, rehash from zero.
+                guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+                    failure = .localError(.io(operation: "truncate", path: partPath, errno: errno))
+                    return false
+                }
+                do {
+                    md5 = try StreamingDigest(.md5)
+                    sha256 = try StreamingDigest(.sha256)
+                    _ = shaWorker?.finish()
+                    shaWorker = HashWorker(digest: sha256)
+                } catch {
+                    failure = .localError(error as? DownloadError ?? .crypto(call: "EVP_MD_CTX_new"))
+                    return false
+                }
+                offset = 0
+                restarted = true
+            }
+            declaredTotal = response.contentLength
+        case 206:
+            guard let range = response.contentRange, range.start == offset else {
                 failure = .badContentRange
                 return false
             }
-            return true
-        }
-        if status == 200 {
-            // The server ignored Range and sends the whole body: truncate, rehash from zero.
-            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-                failure = .localError(.io(operation: "truncate", path: partPath, errno: errno))
+            if let reason = mismatch(with: stored, range: range) {
+                failure = .changed(reason: reason)
                 return false
             }
+            declaredTotal = range.total
+        default:
+            failure = .unexpectedStatus(status)
+            return false
+        }
+        // The partial file's new bytes are described on disk before the first of them is written.
+        let record = ResumeRecord(url: url, etag: response.strongETag,
+                                  lastModified: response.strongETag == nil ? response.lastModified : nil, total: declaredTotal)
+        if record != stored || offset == 0 {
             do {
-                md5 = try StreamingDigest(.md5)
-                sha256 = try StreamingDigest(.sha256)
-                _ = shaWorker?.finish()
-                shaWorker = HashWorker(digest: sha256)
+                if record.validator == nil, record.total == nil {
+                    ResumeRecord.remove(forPart: partPath)
+                } else {
+                    try record.write(forPart: partPath)
+                }
             } catch {
-                failure = .localError(error as? DownloadError ?? .crypto(call: "EVP_MD_CTX_new"))
+                failure = .localError(error as? DownloadError ?? .io(operation: "write", path: ResumeRecord.path(forPart: partPath), errno: EIO))
                 return false
             }
-            offset = 0
-            restarted = true
         }
-        // status 0: file:// honours the range itself.
         return true
+    }
+
+    /// Why a 206 answer is not the continuation of the partial file's bytes, or nil if it is.
+    private func mismatch(with stored: ResumeRecord?, range: ContentRange) -> String? {
+        guard let stored else { return nil }
+        if let etag = stored.etag, response.strongETag != etag {
+            return "the server's ETag changed from \(etag) to \(response.etag ?? "none")"
+        }
+        if stored.etag == nil, let date = stored.lastModified, response.lastModified != date {
+            return "the server's Last-Modified changed from \(date) to \(response.lastModified ?? "none")"
+        }
+        if let total = stored.total, let now = range.total, now != total {
+            return "the server's file is now \(now) bytes, not \(total)"
+        }
+        return nil
     }
 
     fileprivate func write(_ bytes: UnsafeRawBufferPointer) -> Bool {

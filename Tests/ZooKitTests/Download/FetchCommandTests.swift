@@ -177,6 +177,12 @@ final class FetchCommandTests {
         #expect(rm.stderr.contains("manifest"), "\(rm.stderr)")
         #expect(FileManager.default.fileExists(atPath: cachedFile.path))
         #expect(try Data(contentsOf: manifest) == Data("garbage".utf8))
+        // zoo fetch stops before downloading, in one line naming the manifest and the repair.
+        let before = try server.requests(containing: fragment).count
+        let refetch = try TestSupport.runZoo(["fetch", id, "--force", "--mirror", server.base("ok")], environment: environment)
+        #expect(refetch.status != 0)
+        #expect(refetch.stderr.contains(manifest.path) && refetch.stderr.contains("zoo cache verify --fix"), "\(refetch.stderr)")
+        #expect(try server.requests(containing: fragment).count == before)
         let fix = try TestSupport.runZoo(["cache", "verify", "--fix"], environment: environment)
         #expect(fix.status == 0, "\(fix.stdout) \(fix.stderr)")
         #expect(fix.stdout.contains("manifest.json.corrupt"))
@@ -208,5 +214,50 @@ final class FetchCommandTests {
         #expect(r.stderr.contains("is not an http:// or https:// URL"), "\(r.stderr)")
         #expect(!r.stderr.contains("attempt"), "\(r.stderr)")
         #expect(FetchOptions.isUsableMirror(server.base("ok")) && FetchOptions.isUsableMirror("file:///data/mirror/"))
+    }
+
+    @Test("zoo cache rm refuses a file a running fetch holds the lock of, and leaves it and its lock")
+    func removeWaitsForNoFetch() throws {
+        let fetched = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(fetched.status == 0, "stderr: \(fetched.stderr)")
+        let lockPath = cachedFile.path + ".lock"
+        let held = try FileLock(path: lockPath)
+        let rm = try TestSupport.runZoo(["cache", "rm", id], environment: environment)
+        #expect(rm.status != 0)
+        #expect(rm.stderr.contains(cachedFile.path) && rm.stderr.contains("another zoo process"), "\(rm.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cachedFile.path))
+        #expect(FileManager.default.fileExists(atPath: lockPath))
+        let all = try TestSupport.runZoo(["cache", "rm", "--all"], environment: environment)
+        #expect(all.status != 0)
+        #expect(FileManager.default.fileExists(atPath: cachedFile.path))
+        held.unlock()
+        #expect(try TestSupport.runZoo(["cache", "rm", id], environment: environment).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
+    }
+
+    @Test("zoo cache rm --all removes zoo's files and leaves the rest of the folder")
+    func removeAllLeavesOthers() throws {
+        let fetched = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(fetched.status == 0, "stderr: \(fetched.stderr)")
+        let mine = cacheRoot.appendingPathComponent("notes/todo.txt")
+        try FileManager.default.createDirectory(at: mine.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("precious".utf8).write(to: mine)
+        let r = try TestSupport.runZoo(["cache", "rm", "--all"], environment: environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("notes"), "\(r.stdout)")
+        #expect(try Data(contentsOf: mine) == Data("precious".utf8))
+        #expect(!FileManager.default.fileExists(atPath: cachedFile.path))
+        #expect(!FileManager.default.fileExists(atPath: cacheRoot.appendingPathComponent("manifest.json").path))
+    }
+
+    @Test("zoo cache rm with a folder's URL removes nothing and says the argument is a folder")
+    func removeFolderURL() throws {
+        let fetched = try TestSupport.runZoo(["fetch", id, "--mirror", server.base("ok")], environment: environment)
+        #expect(fetched.status == 0, "stderr: \(fetched.stderr)")
+        let folderURL = "https://dl.fbaipublicfiles.com/detectron2/Test/\(id)/"
+        let r = try TestSupport.runZoo(["cache", "rm", folderURL], environment: environment)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("is a folder"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cachedFile.path))
     }
 }
