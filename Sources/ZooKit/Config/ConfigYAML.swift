@@ -92,7 +92,7 @@ enum ConfigYAML {
             files.append(file)
             next = nil
             guard let text = try? ReadableFile.text(of: file), (try? YAMLLimits.check(text, file: file.path)) != nil,
-                  case let .mapping(mapping)?? = try? Yams.compose(yaml: text) else { break }
+                  let composed = try? Yams.compose(yaml: text), case let .mapping(mapping) = composed else { break }
             for (key, value) in mapping where key.string == baseKey {
                 guard let base = value.string,
                       let baseURL = try? resolve(base: base, from: file, at: .init(file: file.path)),

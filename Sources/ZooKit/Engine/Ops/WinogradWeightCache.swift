@@ -58,8 +58,18 @@ public final class WinogradWeightCache: @unchecked Sendable {
 
     /// Weights found in the cache (a file, or one this process is still putting in place) and
     /// files written, in this process (for tests and `--verbose`).
-    public private(set) var hits = 0
-    public private(set) var writes = 0
+    public var hits: Int {
+        countLock.lock()
+        defer { countLock.unlock() }
+        return hitCount
+    }
+    public var writes: Int {
+        countLock.lock()
+        defer { countLock.unlock() }
+        return writeCount
+    }
+    private var hitCount = 0
+    private var writeCount = 0
     private let countLock = NSLock()
 
     /// Why files could not be saved in this process, one line each naming the file or folder
@@ -132,6 +142,18 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// Temporary files older than this are left over from a process that stopped before
     /// putting them in place; a later process's first use of the cache removes them.
     static let staleTemporaryAge: TimeInterval = 3600
+    /// A temporary file this old whose writing process has exited is left over too (a killed or
+    /// aborted run's, hundreds of MB that the size limit does not count). Younger ones are spared
+    /// in case the pid belongs to another pid namespace sharing the folder.
+    static let orphanTemporaryAge: TimeInterval = 60
+
+    /// Whether the process whose pid a temporary file's name carries (`.<hash>.wino.<pid>.<random>.tmp`)
+    /// no longer exists; false when the name has no pid or the process may still run.
+    static func writerHasExited(temporaryName name: String) -> Bool {
+        let parts = name.split(separator: ".")
+        guard parts.count >= 5, let pid = Int32(parts[parts.count - 3]), pid > 0 else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
 
     /// The weights in `desc` (`weights` times the per-output-channel `scale`, if any): mapped
     /// from the cache when a valid file is there, else written by `fill` (given
@@ -145,27 +167,28 @@ public final class WinogradWeightCache: @unchecked Sendable {
         let pending = inFlight[file.path]
         countLock.unlock()
         if let pending, let shared = try? payloadMemory(pending, desc: desc, ctx: ctx, file: file) {
-            countLock.lock(); hits += 1; countLock.unlock()
+            countLock.lock(); hitCount += 1; countLock.unlock()
             return shared
         }
         if let mapped = load(file, desc: desc, ctx: ctx) {
             // Its modification time is its last use, for pruning.
             _ = utimensat(AT_FDCWD, file.path, nil, 0)
-            countLock.lock(); hits += 1; used.insert(file.lastPathComponent); countLock.unlock()
+            countLock.lock(); hitCount += 1; used.insert(file.lastPathComponent); countLock.unlock()
             return mapped
         }
         guard let written = try create(file, desc: desc, ctx: ctx, fill: fill) else { return nil }
-        countLock.lock(); writes += 1; countLock.unlock()
+        countLock.lock(); writeCount += 1; countLock.unlock()
         return written
     }
 
     /// Removes the least recently used `.wino` files (oldest modification time first) that this
-    /// process does not use until the folder's `.wino` files fit in `maxBytes`.
+    /// process does not use until the folder's `.wino` files fit in `maxBytes`. Only regular files
+    /// go; one another process removed first counts as gone.
     private func prune() {
-        let keys: Set<URLResourceKey> = [.fileSizeKey, .contentModificationDateKey]
+        let keys: Set<URLResourceKey> = [.fileSizeKey, .contentModificationDateKey, .isRegularFileKey]
         guard let urls = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: Array(keys)) else { return }
         var files = urls.filter { $0.pathExtension == "wino" }.compactMap { url -> (url: URL, size: Int, used: Date)? in
-            guard let values = try? url.resourceValues(forKeys: keys), let size = values.fileSize,
+            guard let values = try? url.resourceValues(forKeys: keys), values.isRegularFile == true, let size = values.fileSize,
                   let modified = values.contentModificationDate else { return nil }
             return (url, size, modified)
         }
@@ -176,7 +199,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
         countLock.unlock()
         files.sort { $0.used < $1.used }
         for file in files where total > maxBytes && !inUse.contains(file.url.lastPathComponent) {
-            if (try? FileManager.default.removeItem(at: file.url)) != nil { total -= file.size }
+            if unlink(file.url.path) == 0 || errno == ENOENT { total -= file.size }
         }
     }
 
@@ -234,16 +257,22 @@ public final class WinogradWeightCache: @unchecked Sendable {
         guard descSize == UInt64(MemoryLayout<dnnl_memory_desc_t>.size) else {
             return "descriptor of \(descSize) bytes, expected \(MemoryLayout<dnnl_memory_desc_t>.size) (another oneDNN build)"
         }
-        guard UInt64(fileSize) == UInt64(headerSize) + payload else {
-            return "\(fileSize) bytes, the header says \(UInt64(headerSize) + payload) (truncated or padded)"
+        // Compared without adding to `payload`, which a damaged header may set near 2^64.
+        guard fileSize >= headerSize, UInt64(fileSize - headerSize) == payload else {
+            return "\(fileSize) bytes, the header says \(headerSize) + \(payload) (truncated, padded or a damaged header)"
         }
         return nil
     }
 
+    /// The version of the payload zoo writes (`WinogradWeightTransform`'s arithmetic): part of every
+    /// file's name, so files made by a transform that has since changed are never used.
+    static let transformVersion: UInt64 = 1
+
     /// `<hash>.wino` in the cache folder: a hash of the weights, their scale, the layout, oneDNN's
-    /// version and the CPU's instruction set.
+    /// version, the CPU's instruction set and `transformVersion`.
     func fileURL(weights: Tensor, scale: [Float]? = nil, desc: dnnl_memory_desc_t) -> URL {
         var hash = weights.withUnsafeBytes { ContentHash.of($0) }
+        hash = ContentHash.combine(hash, [Self.transformVersion])
         hash = ContentHash.combine(hash, weights.shape.map { UInt64($0) })
         if let scale {
             hash = ContentHash.combine(hash, [scale.withUnsafeBytes { ContentHash.of($0) }])
@@ -337,8 +366,9 @@ public final class WinogradWeightCache: @unchecked Sendable {
         return error.localizedDescription
     }
 
-    /// Removes temporary files in the folder older than `staleTemporaryAge`, once per cache (at
-    /// its first use, so a process whose files are all cached also clears what a killed one left).
+    /// Removes temporary files in the folder older than `staleTemporaryAge`, or older than
+    /// `orphanTemporaryAge` whose writer (the pid in the name) has exited, once per cache (at its
+    /// first use, so a process whose files are all cached also clears what a killed one left).
     private func sweepStaleTemporaries() {
         countLock.lock()
         let swept = sweptTemporaries
@@ -346,11 +376,12 @@ public final class WinogradWeightCache: @unchecked Sendable {
         countLock.unlock()
         guard !swept, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
         let cutoff = Date().addingTimeInterval(-Self.staleTemporaryAge)
+        let orphanCutoff = Date().addingTimeInterval(-Self.orphanTemporaryAge)
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && name.contains(".wino.") {
             let url = directory.appendingPathComponent(name)
-            if let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
-               modified < cutoff {
-                try? FileManager.default.removeItem(at: url)
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date else { continue }
+            if modified < cutoff || (modified < orphanCutoff && Self.writerHasExited(temporaryName: name)) {
+                unlink(url.path)
             }
         }
     }
