@@ -12,6 +12,8 @@ typedef struct {
     struct jpeg_error_mgr base;
     jmp_buf jump;
     int truncated;
+    // Set by czoo_progress_monitor before it jumps: the status it stopped the decode with.
+    czoo_jpeg_status stop_status;
     char message[JMSG_LENGTH_MAX];
 } czoo_error_mgr;
 
@@ -36,6 +38,46 @@ static void czoo_emit_message(j_common_ptr cinfo, int msg_level) {
 
 static void czoo_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+// libjpeg calls this before absorbing each iMCU row of input and before each output row. It stops
+// a decode that can no longer succeed or would cost far more than the file's size warrants:
+// a multi-scan (progressive) file is read whole by jpeg_start_decompress, every scan visiting
+// every block, so a tiny file claiming a huge frame, or with thousands of scans, is expensive.
+static void czoo_progress_monitor(j_common_ptr cinfo) {
+    czoo_error_mgr *err = (czoo_error_mgr *)cinfo->err;
+    j_decompress_ptr dinfo = (j_decompress_ptr)cinfo;
+    if (dinfo->input_scan_number > CZOO_JPEG_MAX_SCANS) {
+        snprintf(err->message, sizeof(err->message), "%s JPEG with more than %d scans",
+                 dinfo->progressive_mode ? "progressive" : "multi-scan", CZOO_JPEG_MAX_SCANS);
+        err->stop_status = CZOO_JPEG_TOO_MANY_SCANS;
+        longjmp(err->jump, 1);
+    }
+    // The data ran out (czoo_emit_message kept libjpeg's message): the rest would be decoded
+    // from zeros only to be refused as truncated. For a ~100-byte progressive file claiming
+    // 13000x13000 that is 338 MB of coefficients zeroed and visited (CVE-2019-13960).
+    if (err->truncated) {
+        err->stop_status = CZOO_JPEG_TRUNCATED;
+        longjmp(err->jump, 1);
+    }
+}
+
+static void describe_colour_space(char *dst, size_t cap, j_decompress_ptr cinfo) {
+    switch (cinfo->jpeg_color_space) {
+    case JCS_CMYK:
+        snprintf(dst, cap, "CMYK colour space");
+        break;
+    case JCS_YCCK:
+        snprintf(dst, cap, "YCCK colour space");
+        break;
+    case JCS_UNKNOWN:
+        snprintf(dst, cap, "unknown colour space with %d components", cinfo->num_components);
+        break;
+    default:
+        snprintf(dst, cap, "colour space %d with %d components", (int)cinfo->jpeg_color_space,
+                 cinfo->num_components);
+        break;
+    }
+}
+
 static void copy_message(char *dst, size_t cap, const char *src) {
     if (dst == NULL || cap == 0) return;
     snprintf(dst, cap, "%s", src);
@@ -46,6 +88,7 @@ czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr, siz
                                   char *message, size_t message_capacity) {
     struct jpeg_decompress_struct cinfo;
     czoo_error_mgr err;
+    struct jpeg_progress_mgr progress;
     // Kept volatile: modified between setjmp and longjmp.
     uint8_t *volatile out = NULL;
     volatile czoo_jpeg_status status = CZOO_JPEG_OK;
@@ -63,10 +106,15 @@ czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr, siz
         copy_message(message, message_capacity, err.message);
         jpeg_destroy_decompress(&cinfo);
         free(out);
-        return status == CZOO_JPEG_OK ? CZOO_JPEG_ERROR : status;
+        if (status != CZOO_JPEG_OK) return status;
+        return err.stop_status == CZOO_JPEG_OK ? CZOO_JPEG_ERROR : err.stop_status;
     }
 
     jpeg_create_decompress(&cinfo);
+    // After jpeg_create_decompress, which clears cinfo.
+    memset(&progress, 0, sizeof(progress));
+    progress.progress_monitor = czoo_progress_monitor;
+    cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     if ((size_t)cinfo.image_width * cinfo.image_height > max_pixels) {
@@ -89,13 +137,18 @@ czoo_jpeg_status czoo_jpeg_decode(const uint8_t *data, size_t size, int bgr, siz
         cinfo.out_color_space = bgr ? JCS_EXT_BGR : JCS_EXT_RGB;
         break;
     default:
-        snprintf(err.message, sizeof(err.message),
-                 "colour space %d (CMYK/YCCK) is not supported", (int)cinfo.jpeg_color_space);
+        describe_colour_space(err.message, sizeof(err.message), &cinfo);
         status = CZOO_JPEG_UNSUPPORTED;
         longjmp(err.jump, 1);
     }
 
     jpeg_start_decompress(&cinfo);
+    // A multi-scan file has been read whole by now; if it ended early, refuse it before
+    // allocating the output.
+    if (err.truncated) {
+        status = CZOO_JPEG_TRUNCATED;
+        longjmp(err.jump, 1);
+    }
     const size_t w = cinfo.output_width, h = cinfo.output_height;
     if (w == 0 || h == 0 || (gray ? cinfo.output_components != 1 : cinfo.output_components != 3)) {
         snprintf(err.message, sizeof(err.message), "unexpected output geometry %zux%zux%d",

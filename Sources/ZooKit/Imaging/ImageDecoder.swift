@@ -15,7 +15,8 @@ internal import CZooPNG
 /// Where PIL and OpenCV disagree, this follows OpenCV (the goldens' loader): a 16-bit
 /// grayscale PNG keeps its high byte, whereas PIL's `I;16` -> `RGB` conversion clips the
 /// 16-bit value to 255. For 8-bit files, palettes, RGBA and 16-bit RGB both agree with it.
-/// CMYK/YCCK JPEGs are refused (`ImageError.unsupported`).
+/// CMYK, YCCK and other non-RGB JPEGs (e.g. 2 components) are refused (`ImageError.unsupported`),
+/// as are JPEGs with more than `maxJPEGScans` scans (`ImageError.tooManyScans`).
 public enum ImageDecoder {
     /// The container formats this decoder recognises.
     public enum Format: String, Sendable {
@@ -27,6 +28,13 @@ public enum ImageDecoder {
     /// `Image.MAX_IMAGE_PIXELS`), so what detectron2's reader refuses is refused here too, before
     /// any pixel memory is allocated.
     public static let maxPixels = 178_956_970
+
+    /// The most scans a JPEG may have (TurboJPEG's scan limit). A progressive file is decoded
+    /// whole before its first row comes out and every scan visits every block, so a small file
+    /// with thousands of scans costs far more time than its size suggests; such a file is
+    /// `ImageError.tooManyScans`. A JPEG whose data ends early is refused as soon as that is
+    /// found, before its output is allocated.
+    public static let maxJPEGScans = Int(CZOO_JPEG_MAX_SCANS)
 
     /// Decodes the image file at `url` to 3 channels in the order `format` names
     /// (`INPUT.FORMAT`: "BGR" or "RGB").
@@ -88,6 +96,7 @@ public enum ImageDecoder {
         case CZOO_JPEG_TOO_LARGE:
             throw ImageError.tooLarge(file: name, format: "JPEG", width: Int(width), height: Int(height), limit: maxPixels)
         case CZOO_JPEG_NO_MEMORY: throw ImageError.unsupported(file: name, format: "JPEG", reason: "too large: \(reason)")
+        case CZOO_JPEG_TOO_MANY_SCANS: throw ImageError.tooManyScans(file: name, limit: maxJPEGScans)
         default: throw ImageError.corrupt(file: name, format: "JPEG", reason: "libjpeg: \(reason)")
         }
         guard let pixels else { throw ImageError.corrupt(file: name, format: "JPEG", reason: "decoder returned no pixels") }

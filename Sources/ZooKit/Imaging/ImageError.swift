@@ -18,24 +18,29 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     case tooLarge(file: String, format: String, width: Int, height: Int, limit: Int)
     /// `INPUT.FORMAT` names a channel order other than BGR or RGB.
     case unsupportedChannelOrder(String)
+    /// A JPEG with more scans than `ImageDecoder.maxJPEGScans` (decoding time grows with scans x
+    /// blocks); nothing was decoded.
+    case tooManyScans(file: String, limit: Int)
 
     public var description: String {
         switch self {
         case let .unreadable(file, reason):
-            return "cannot read image \(file): \(reason); check the path and its permissions"
+            return "cannot read image \(displayText(file, limit: 1000)): \(displayText(reason, limit: 1000)); check the path and its permissions"
         case let .unknownFormat(file, firstBytes):
-            return "image \(file) is neither PNG nor JPEG (first bytes \(firstBytes)); convert it to PNG or JPEG"
+            return "image \(displayText(file, limit: 1000)) is neither PNG nor JPEG (first bytes \(firstBytes)); convert it to PNG or JPEG"
         case let .corrupt(file, format, reason):
-            return "\(format) image \(file) is corrupt: \(reason); re-export or replace the file"
+            return "\(format) image \(displayText(file, limit: 1000)) is corrupt: \(displayText(reason, limit: 1000)); re-export or replace the file"
         case let .truncated(file, format, reason):
-            return "\(format) image \(file) is truncated: \(reason); the file is incomplete, fetch or copy it again"
+            return "\(format) image \(displayText(file, limit: 1000)) is truncated: \(displayText(reason, limit: 1000)); the file is incomplete, fetch or copy it again"
         case let .unsupported(file, format, reason):
-            return "\(format) image \(file) is not supported: \(reason); convert it to an 8-bit RGB PNG or JPEG"
+            return "\(format) image \(displayText(file, limit: 1000)) is not supported: \(displayText(reason, limit: 1000)); convert it to an 8-bit RGB PNG or JPEG"
         case let .tooLarge(file, format, width, height, limit):
-            return "\(format) image \(file) is \(width)x\(height), \(width * height) pixels, more than the limit of \(limit) "
+            return "\(format) image \(displayText(file, limit: 1000)) is \(width)x\(height), \(width * height) pixels, more than the limit of \(limit) "
                 + "(Pillow's decompression-bomb limit); scale it down first"
         case let .unsupportedChannelOrder(format):
-            return "INPUT.FORMAT '\(format)' is not supported; use BGR or RGB"
+            return "INPUT.FORMAT '\(displayText(format))' is not supported; use BGR or RGB"
+        case let .tooManyScans(file, limit):
+            return "JPEG image \(displayText(file, limit: 1000)) is refused: progressive JPEG with more than \(limit) scans; re-encode it"
         }
     }
 }
