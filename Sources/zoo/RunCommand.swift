@@ -41,7 +41,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write results as JSON Lines to this file.", valueName: "file"))
     var json: String?
 
-    @Option(help: ArgumentHelp("Write a picture of each result (PNG) into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("""
+        Write a picture of each result (PNG) into this folder. An image with a side over 32767 pixels \
+        (cairo's limit) is drawn scaled down, keeping its proportions, so its longer side is 32767.
+        """, valueName: "dir"))
     var output: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Detections drawn in pictures need at least this score.", valueName: "t"))
@@ -120,13 +123,15 @@ struct RunCommand: ParsableCommand {
             do {
                 try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
             } catch {
-                throw CommandError("\(outputDir.path): cannot create the --output folder (\(error.localizedDescription)); give a folder path you can write to")
+                throw CommandError("\(Self.shown(outputDir.path)): cannot create the --output folder (\(error.localizedDescription)); give a folder path you can write to")
             }
         }
         let visualizer = Visualizer(metadata: VisualizationMetadata(dataset: loaded.dataset))
         let format = loaded.network.config.input.format
 
-        /// One image: predict, draw, summarise; returns its JSON line.
+        /// One image: predict, make its JSON line, draw, summarise; returns the line. A picture
+        /// that cannot be written throws `BatchRunner.FailedAfterResult` carrying the line, so
+        /// the result is still written (and, without --json, still summarised).
         func process(_ input: ImageInput) throws -> Data {
             let image = try ImageDecoder.decode(contentsOf: input.url, format: format)
             let prediction = try loaded.network.predict(image)
@@ -134,28 +139,36 @@ struct RunCommand: ParsableCommand {
                 prediction: prediction, config: loaded.network.config, model: loaded.name,
                 weights: loaded.weightsFile.lastPathComponent, configName: loaded.configName, image: input.path,
                 classNames: loaded.classNames, precision: loaded.network.precision)
+            // The line first: a result JSON cannot hold (NaN) fails here, before anything is drawn.
+            let line = try record.jsonLine()
             var pictureNote = ""
+            var pictureFailure: PictureFailure?
             if let outputDir {
-                let rgb = image.converted(to: .rgb)
-                let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
                 let target = Self.picture(of: input, in: outputDir)
-                try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
-                pictureNote = " -> \(target.path)"
+                do {
+                    let rgb = image.converted(to: .rgb)
+                    let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
+                    try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
+                    pictureNote = " -> \(displayText(target.path, limit: 1000))"
+                } catch {
+                    pictureFailure = PictureFailure(picture: target, error: error, keptLine: json != nil)
+                }
             }
             // Without --json these lines are the results, so --quiet keeps them.
             if json == nil || (!quiet && inputs.count == 1) {
                 let n = prediction.detections.count
-                print(String(format: "%@: %d instance%@ in %.2f s%@", input.path, n, n == 1 ? "" : "s",
-                             prediction.times.total, pictureNote))
+                print(String(format: "%@: %d instance%@ in %.2f s%@", displayText(input.path, limit: 1000), n,
+                             n == 1 ? "" : "s", prediction.times.total, pictureNote))
             }
-            return try record.jsonLine()
+            if let pictureFailure { throw BatchRunner.FailedAfterResult(line: line, failure: pictureFailure) }
+            return line
         }
 
         if let json {
             let summary = try BatchRunner.run(images: inputs, shard: try batch.shard, resume: batch.resume,
                                               output: URL(fileURLWithPath: json), quiet: quiet, body: process)
             if !quiet {
-                Self.stderr("zoo: \(summary.succeeded) done, \(summary.skipped) skipped, \(summary.failed) failed -> \(json)")
+                Self.stderr("zoo: \(summary.succeeded) done, \(summary.skipped) skipped, \(summary.failed) failed -> \(Self.shown(json))")
             }
             if summary.interrupted { throw ExitCode(130) }
             if summary.failed > 0 { throw ExitCode(1) }
@@ -171,7 +184,7 @@ struct RunCommand: ParsableCommand {
                 if interrupted() { break }
                 do { _ = try process(input) } catch {
                     failures += 1
-                    Self.stderr("zoo: \(input.path): \(error)")
+                    Self.stderr("zoo: " + BatchRunner.failureMessage(error, for: input))
                 }
             }
             if interrupted() {
@@ -213,10 +226,10 @@ struct RunCommand: ParsableCommand {
         let jsonKey = json.map { fileKey(URL(fileURLWithPath: $0)) }
         if let json, let jsonKey {
             if let input = byKey[jsonKey] {
-                throw CommandError("\(json): --json would write over the input image \(input.path); give another file")
+                throw CommandError("\(shown(json)): --json would write over the input image \(shown(input.path)); give another file")
             }
             if let file = kept[jsonKey] {
-                throw CommandError("\(json): --json would write over \(file.what) \(file.url.path); give another file")
+                throw CommandError("\(shown(json)): --json would write over \(file.what) \(shown(file.url.path)); give another file")
             }
         }
         guard let output else { return }
@@ -225,16 +238,16 @@ struct RunCommand: ParsableCommand {
         for input in inputs {
             let target = fileKey(picture(of: input, in: folder))
             if let image = byKey[target] {
-                throw CommandError("\(target): the picture of \(input.path) would replace the input image \(image.path); give --output another folder")
+                throw CommandError("\(shown(target)): the picture of \(shown(input.path)) would replace the input image \(shown(image.path)); give --output another folder")
             }
             if let file = kept[target] {
-                throw CommandError("\(target): the picture of \(input.path) would replace \(file.what) \(file.url.path); give --output another folder")
+                throw CommandError("\(shown(target)): the picture of \(shown(input.path)) would replace \(file.what) \(shown(file.url.path)); give --output another folder")
             }
             if let json, target == jsonKey {
-                throw CommandError("\(json): --json is where the picture of \(input.path) would be drawn (--output); give another file")
+                throw CommandError("\(shown(json)): --json is where the picture of \(shown(input.path)) would be drawn (--output); give another file")
             }
             if let other = pictures.updateValue(input, forKey: target) {
-                throw CommandError("\(target): \(other.path) and \(input.path) would both be drawn there; give images distinct names or run them separately")
+                throw CommandError("\(shown(target)): \(shown(other.path)) and \(shown(input.path)) would both be drawn there; give images distinct names or run them separately")
             }
         }
     }
@@ -257,6 +270,24 @@ struct RunCommand: ParsableCommand {
 
     static func stderr(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// A path as messages show it: one line, control characters escaped (`displayText`).
+    static func shown(_ path: String) -> String {
+        displayText(path, limit: 1000)
+    }
+
+    /// An image's picture that could not be written, after its result was made.
+    struct PictureFailure: Error, CustomStringConvertible {
+        let picture: URL
+        let error: Error
+        /// Whether the image's JSON line is written all the same (with --json).
+        let keptLine: Bool
+
+        var description: String {
+            "picture \(shown(picture.path)) not written: \(error)"
+                + (keptLine ? "; its JSON line was still written, so --resume counts the image as done" : "")
+        }
     }
 }
 

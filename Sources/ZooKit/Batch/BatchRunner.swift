@@ -6,9 +6,10 @@ public struct BatchSummary: Sendable, Equatable {
     public var selected: Int
     /// Images skipped because the output already held their line (`resume`).
     public var skipped: Int
-    /// Images whose line this run wrote.
+    /// Images whose line this run wrote and that did not fail after it.
     public var succeeded: Int
-    /// Images that failed (each reported on stderr).
+    /// Images that failed (each reported on stderr), including those whose line was written before
+    /// a later step for them failed (`BatchRunner.FailedAfterResult`).
     public var failed: Int
     /// Whether Ctrl-C stopped the run before every image was tried.
     public var interrupted: Bool
@@ -29,6 +30,25 @@ public struct BatchSummary: Sendable, Equatable {
 /// line written per image as it finishes, a progress bar, per-image errors that do not stop the
 /// batch, and Ctrl-C that stops it between images.
 public enum BatchRunner {
+    /// Thrown by a batch's `body` when the image's result is complete but a later step for it
+    /// failed (its picture could not be written): the runner still writes `line`, then reports
+    /// `failure` and counts the image as failed. `--resume` counts the image as done, since its
+    /// line is in the file.
+    public struct FailedAfterResult: Error, CustomStringConvertible {
+        /// The image's result line, as `body` returns it when nothing fails.
+        public var line: Data
+        /// What failed after the result was made; its description is the message.
+        public var failure: Error
+
+        /// A failure that still has its result `line`.
+        public init(line: Data, failure: Error) {
+            self.line = line
+            self.failure = failure
+        }
+
+        public var description: String { String(describing: failure) }
+    }
+
     /// Runs `body` on this shard's images not yet in `output`, appending each returned line.
     ///
     /// - Parameters:
@@ -39,7 +59,8 @@ public enum BatchRunner {
     ///   - quiet: no progress bar (errors still go to stderr).
     ///   - handleInterrupts: catch Ctrl-C to stop after the current image.
     ///   - body: one image's result as one JSON object whose `"image"` is the input's `path`.
-    ///     A thrown error is reported as `path: error` on stderr and the batch goes on.
+    ///     A thrown error is reported as `path: error` on stderr and the batch goes on; a thrown
+    ///     `FailedAfterResult` has its line written first.
     /// - Returns: the counts; the caller exits non-zero when `failed > 0` or `interrupted`.
     /// - Throws: `BatchError` when the output cannot be opened, read or written (the batch stops).
     public static func run(
@@ -49,7 +70,7 @@ public enum BatchRunner {
     ) throws -> BatchSummary {
         let writer = try JSONLinesWriter(url: output, resume: resume)
         if writer.droppedPartialBytes > 0 {
-            FileHandle.standardError.write(Data("zoo: \(output.path): dropped an unfinished last line (\(writer.droppedPartialBytes) bytes) left by an interrupted run; its image runs again\n".utf8))
+            FileHandle.standardError.write(Data("zoo: \(displayText(output.path, limit: 1000)): dropped an unfinished last line (\(writer.droppedPartialBytes) bytes) left by an interrupted run; its image runs again\n".utf8))
         }
         let monitor = handleInterrupts ? InterruptMonitor() : nil
         monitor?.start()
@@ -67,7 +88,7 @@ public enum BatchRunner {
             FileHandle.standardError.write(Data("zoo: interrupted, stopped after the current image\n".utf8))
         }
         if writer.keepsEarlierLines {
-            FileHandle.standardError.write(Data("zoo: \(output.path) still holds an earlier run's lines (this run wrote none); --resume would count their images as done\n".utf8))
+            FileHandle.standardError.write(Data("zoo: \(displayText(output.path, limit: 1000)) still holds an earlier run's lines (this run wrote none); --resume would count their images as done\n".utf8))
         }
         try writer.close()
         return summary
@@ -93,8 +114,12 @@ public enum BatchRunner {
         for input in todo {
             if shouldStop() { summary.interrupted = true; break }
             let line: Data
+            var lateFailure: Error?
             do {
                 line = try body(input)
+            } catch let error as FailedAfterResult {
+                line = error.line
+                lateFailure = error.failure
             } catch {
                 report(error, for: input, summary: &summary, progress: progress)
                 continue
@@ -107,6 +132,10 @@ public enum BatchRunner {
                 report(error, for: input, summary: &summary, progress: progress)
                 continue
             }
+            if let lateFailure {
+                report(lateFailure, for: input, summary: &summary, progress: progress)
+                continue
+            }
             summary.succeeded += 1
             progress.imageFinished()
         }
@@ -116,11 +145,18 @@ public enum BatchRunner {
     private static func report(_ error: Error, for input: ImageInput, summary: inout BatchSummary, progress: BatchProgress) {
         summary.failed += 1
         progress.imageFinished(failed: true)
-        progress.message(oneLine("\(input.path): \(error)"))
+        progress.message(failureMessage(error, for: input))
     }
 
-    /// `text` with line breaks turned into spaces, so each failure is one line of stderr.
+    /// The one line that reports `error` for `input`: `path: error`, the path with its control
+    /// characters (a newline, a terminal escape) shown as escapes (`displayText`).
+    public static func failureMessage(_ error: Error, for input: ImageInput) -> String {
+        oneLine("\(displayText(input.path, limit: 1000)): \(error)")
+    }
+
+    /// `text` with line breaks turned into spaces and other control characters escaped
+    /// (`displayText`), so each failure is one line of stderr.
     static func oneLine(_ text: String) -> String {
-        String(text.map { $0.isNewline ? " " : $0 })
+        displayText(String(text.map { $0.isNewline ? " " : $0 }), limit: Int.max)
     }
 }

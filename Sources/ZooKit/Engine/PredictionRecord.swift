@@ -123,9 +123,64 @@ public struct PredictionRecord: Encodable, Sendable {
     }
 
     /// One line of JSON (sorted keys), without a trailing newline.
+    ///
+    /// - Throws: `PredictionRecordError.nonFinite` (from `checkFinite`) when a number is NaN or
+    ///   infinite, which JSON cannot hold.
     public func jsonLine() throws -> Data {
+        try checkFinite()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
+    }
+
+    /// Checks that every number of the record is finite, as JSON needs; NaN or infinity in a score,
+    /// box or keypoint comes from a model computing with broken weights.
+    ///
+    /// - Throws: `PredictionRecordError.nonFinite` naming the image and the first such field.
+    public func checkFinite() throws {
+        func check(_ values: [Double], _ field: String) throws {
+            for (i, value) in values.enumerated() where !value.isFinite {
+                throw PredictionRecordError.nonFinite(image: image, field: values.count == 1 ? field : "\(field)[\(i)]", value: value)
+            }
+        }
+        try check(preprocess.pixelMean, "preprocess.pixel_mean")
+        try check(preprocess.pixelStd, "preprocess.pixel_std")
+        try check([thresholds.scoreThreshTest], "thresholds.score_thresh_test")
+        try check([thresholds.nmsThreshTest], "thresholds.nms_thresh_test")
+        try check([thresholds.maskThreshold], "thresholds.mask_threshold")
+        for (n, instance) in instances.enumerated() {
+            try check([instance.score], "instances[\(n)].score")
+            try check(instance.boxXYXY, "instances[\(n)].box_xyxy")
+            try check(instance.boxXYXYInput, "instances[\(n)].box_xyxy_input")
+            for (k, keypoint) in (instance.keypoints ?? []).enumerated() {
+                try check(keypoint, "instances[\(n)].keypoints[\(k)]")
+            }
+            try check(instance.keypointLogits ?? [], "instances[\(n)].keypoint_logits")
+        }
+        for (stage, value) in seconds.sorted(by: { $0.key < $1.key }) {
+            try check([value], "seconds.\(stage)")
+        }
+    }
+}
+
+/// Why a `PredictionRecord` cannot be written.
+public enum PredictionRecordError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// `field` (a JSON path such as `instances[3].score`) of `image`'s result is NaN or infinite.
+    case nonFinite(image: String, field: String, value: Double)
+
+    public static func == (a: PredictionRecordError, b: PredictionRecordError) -> Bool {
+        switch (a, b) {
+        case let (.nonFinite(imageA, fieldA, valueA), .nonFinite(imageB, fieldB, valueB)):
+            // NaN equals NaN here: the same report.
+            return imageA == imageB && fieldA == fieldB && (valueA == valueB || (valueA.isNaN && valueB.isNaN))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .nonFinite(image, field, value):
+            return "the result for image \(displayText(image, limit: 1000)) has \(field) = \(value), which JSON cannot hold; "
+                + "the model computed a non-finite number, so its weights are likely damaged: fetch or convert them again"
+        }
     }
 }

@@ -13,25 +13,41 @@ private func cairoDescription(_ status: cairo_status_t) -> String {
 }
 
 /// An RGB picture being drawn on with cairo: owns a `CAIRO_FORMAT_RGB24` image surface and its
-/// drawing context. Coordinates are image pixels, `(0, 0)` the top-left corner of the top-left pixel.
+/// drawing context. Coordinates are image pixels, `(0, 0)` the top-left corner of the top-left pixel;
+/// a canvas smaller than its image (`init(rgb:width:height:pixelWidth:pixelHeight:)`) scales them.
 final class CairoCanvas {
+    /// The size of the image whose coordinates drawing takes.
     let width: Int
     let height: Int
+    /// The size of the picture: the image's, or smaller for an image over cairo's limit.
+    let pixelWidth: Int
+    let pixelHeight: Int
     private let surface: OpaquePointer
     private let context: OpaquePointer
+
+    /// The longest side of a cairo image surface.
+    static let maxSide = 32767
 
     /// The family labels are drawn in, from the `fonts-dejavu-core` package (also matplotlib's default).
     static let fontFamily = "DejaVu Sans"
 
     /// A canvas showing `rgb`: `height * width * 3` bytes, row-major HWC.
-    init(rgb: [UInt8], width: Int, height: Int) throws {
-        guard width > 0, height > 0, width <= 32767, height <= 32767 else {
-            throw RenderError.imageDimensions(width: width, height: height)
+    convenience init(rgb: [UInt8], width: Int, height: Int) throws {
+        try self.init(rgb: rgb, width: width, height: height, pixelWidth: width, pixelHeight: height)
+    }
+
+    /// A canvas of `pixelWidth` x `pixelHeight` pixels showing `rgb` (that many pixels, row-major
+    /// HWC), on which drawing takes the coordinates of a `width` x `height` image: cairo scales
+    /// them by `pixelWidth / width` across and `pixelHeight / height` down.
+    init(rgb: [UInt8], width: Int, height: Int, pixelWidth: Int, pixelHeight: Int) throws {
+        guard width > 0, height > 0 else { throw RenderError.imageDimensions(width: width, height: height) }
+        guard (1...CairoCanvas.maxSide).contains(pixelWidth), (1...CairoCanvas.maxSide).contains(pixelHeight) else {
+            throw RenderError.imageDimensions(width: pixelWidth, height: pixelHeight)
         }
-        guard rgb.count == width * height * 3 else {
-            throw RenderError.imageSizeMismatch(width: width, height: height, byteCount: rgb.count)
+        guard rgb.count == pixelWidth * pixelHeight * 3 else {
+            throw RenderError.imageSizeMismatch(width: pixelWidth, height: pixelHeight, byteCount: rgb.count)
         }
-        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height)) else {
+        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(pixelWidth), Int32(pixelHeight)) else {
             throw RenderError.cairo(call: "cairo_image_surface_create", status: "returned no surface")
         }
         do {
@@ -46,10 +62,15 @@ final class CairoCanvas {
         }
         self.width = width
         self.height = height
+        self.pixelWidth = pixelWidth
+        self.pixelHeight = pixelHeight
         self.surface = surface
         self.context = context
         try cairoCheck(cairo_status(context), "cairo_create")
         try load(rgb)
+        if pixelWidth != width || pixelHeight != height {
+            cairo_scale(context, Double(pixelWidth) / Double(width), Double(pixelHeight) / Double(height))
+        }
         cairo_select_font_face(context, CairoCanvas.fontFamily, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
     }
 
@@ -66,7 +87,7 @@ final class CairoCanvas {
             throw RenderError.cairo(call: "cairo_image_surface_get_data", status: "returned no pixels")
         }
         let stride = Int(cairo_image_surface_get_stride(surface))
-        let width = self.width, height = self.height
+        let width = pixelWidth, height = pixelHeight
         rgb.withUnsafeBufferPointer { source in
             for y in 0..<height {
                 // RGB24 pixels are native-endian 32-bit words 0x00RRGGBB.
@@ -81,14 +102,15 @@ final class CairoCanvas {
         cairo_surface_mark_dirty(surface)
     }
 
-    /// The picture as `height * width * 3` bytes, row-major HWC RGB.
+    /// The picture as `pixelHeight * pixelWidth * 3` bytes, row-major HWC RGB.
     func rgbPixels() throws -> [UInt8] {
         try cairoCheck(cairo_status(context), "drawing")
         cairo_surface_flush(surface)
         guard let data = cairo_image_surface_get_data(surface) else {
             throw RenderError.cairo(call: "cairo_image_surface_get_data", status: "returned no pixels")
         }
-        return CairoCanvas.unpackRGB(data: data, stride: Int(cairo_image_surface_get_stride(surface)), width: width, height: height)
+        return CairoCanvas.unpackRGB(data: data, stride: Int(cairo_image_surface_get_stride(surface)),
+                                     width: pixelWidth, height: pixelHeight)
     }
 
     private static func unpackRGB(data: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int) -> [UInt8] {

@@ -7,7 +7,9 @@ import Foundation
 ///
 /// Differences from detectron2, on purpose: colours come per class (`thing_colors`, else
 /// detectron2's colormap by class index) instead of at random, so pictures are reproducible;
-/// mask outlines follow the pixel edges exactly, holes included.
+/// mask outlines follow the pixel edges exactly, holes included; and an image with a side over
+/// cairo's limit of `maxPictureSide` pixels is drawn scaled down to fit (`pictureSize`), the whole
+/// picture (image, lines, text) shrunk alike, where detectron2 would draw at full size.
 public struct Visualizer: Sendable {
     /// Class names, colours and keypoint skeleton of the model's dataset.
     public var metadata: VisualizationMetadata
@@ -18,6 +20,8 @@ public struct Visualizer: Sendable {
     static let pixelsPerPoint = 100.0 / 72.0
     /// detectron2's `_SMALL_OBJECT_AREA_THRESH`: smaller boxes get their label outside.
     static let smallObjectArea = 1000.0
+    /// The longest side a picture can have (cairo's limit); larger images are drawn scaled down.
+    public static let maxPictureSide = CairoCanvas.maxSide
 
     public init(metadata: VisualizationMetadata = VisualizationMetadata()) {
         self.metadata = metadata
@@ -28,19 +32,53 @@ public struct Visualizer: Sendable {
     /// - Parameters:
     ///   - rgb: the input image, `height * width * 3` bytes, row-major HWC, RGB.
     ///   - detections: boxes in input-image pixels; masks, if any, at the image's size.
-    /// - Returns: the drawn picture in the same layout as `rgb`.
+    /// - Returns: the drawn picture in the same layout as `rgb`, at `pictureSize(width:height:)`:
+    ///   the image's size unless a side is over `maxPictureSide`.
     public func draw(_ detections: [Detection], onRGB rgb: [UInt8], width: Int, height: Int) throws -> [UInt8] {
-        let canvas = try CairoCanvas(rgb: rgb, width: width, height: height)
+        let canvas = try Self.canvas(showing: rgb, width: width, height: height)
         try draw(detections, on: canvas)
         return try canvas.rgbPixels()
     }
 
     /// Draws `detections` onto `rgb` and writes the picture as a PNG at `url`, atomically
-    /// (a temporary file in the same folder, then a rename).
+    /// (a temporary file in the same folder, then a rename). The PNG is
+    /// `pictureSize(width:height:)`: an image with a side over `maxPictureSide` is drawn scaled down.
     public func writePNG(_ detections: [Detection], onRGB rgb: [UInt8], width: Int, height: Int, to url: URL) throws {
-        let canvas = try CairoCanvas(rgb: rgb, width: width, height: height)
+        let canvas = try Self.canvas(showing: rgb, width: width, height: height)
         try draw(detections, on: canvas)
         try canvas.writePNG(to: url)
+    }
+
+    /// The size of the picture of a `width` x `height` image: the image's own size, or, when a
+    /// side is over `maxPictureSide`, both sides scaled by one factor so that the longer side is
+    /// `maxPictureSide` (the shorter rounded to whole pixels, at least 1).
+    public static func pictureSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let longer = max(width, height)
+        guard longer > maxPictureSide, min(width, height) > 0 else { return (width, height) }
+        let scale = Double(maxPictureSide) / Double(longer)
+        func scaled(_ side: Int) -> Int {
+            side == longer ? maxPictureSide : min(max(Int((Double(side) * scale).rounded()), 1), maxPictureSide)
+        }
+        return (scaled(width), scaled(height))
+    }
+
+    /// A canvas showing `rgb` that takes image coordinates: the image itself, or, for an image
+    /// over cairo's limit, the image resized (Pillow's bilinear filter) to `pictureSize` with
+    /// drawing scaled to match.
+    static func canvas(showing rgb: [UInt8], width: Int, height: Int) throws -> CairoCanvas {
+        let picture = pictureSize(width: width, height: height)
+        if picture == (width, height) { return try CairoCanvas(rgb: rgb, width: width, height: height) }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels.multipliedReportingOverflow(by: 3).overflow == false else {
+            throw RenderError.imageDimensions(width: width, height: height)
+        }
+        guard rgb.count == pixels * 3 else {
+            throw RenderError.imageSizeMismatch(width: width, height: height, byteCount: rgb.count)
+        }
+        let image = Image8(width: width, height: height, channelOrder: .rgb, pixels: rgb)
+        let shown = PillowResize.resize(image, width: picture.width, height: picture.height)
+        return try CairoCanvas(rgb: shown.pixels, width: width, height: height,
+                               pixelWidth: picture.width, pixelHeight: picture.height)
     }
 
     // MARK: Sizes (detectron2's rules, in points; the canvas wants pixels)
