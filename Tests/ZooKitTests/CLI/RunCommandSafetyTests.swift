@@ -14,20 +14,9 @@ import ZooKit
 
     /// A scratch folder, and an index whose `tiny-mask` entry is fetched from a `file://` mirror.
     init() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-run-safety-\(UUID().uuidString)")
-        let mirrorDir = work.appendingPathComponent("mirror/zoo-tests/tiny")
-        try FileManager.default.createDirectory(at: mirrorDir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Self.models.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.pkl"),
-                                         to: mirrorDir.appendingPathComponent("tiny_mask_rcnn_R_50_FPN.pkl"))
-        let index = """
-            {"entries": [{"id": "tiny-mask", "config": "Tiny/tiny_mask_rcnn_R_50_FPN.yaml",
-              "task": "instance_segmentation", "dataset": "tiny_shapes", "layout": "detectron2",
-              "weights_url": "https://dl.fbaipublicfiles.com/zoo-tests/tiny/tiny_mask_rcnn_R_50_FPN.pkl"}]}
-            """
-        let indexFile = work.appendingPathComponent("index.json")
-        try index.write(to: indexFile, atomically: true, encoding: .utf8)
-        environment = ["ZOO_INDEX": indexFile.path, "ZOO_CACHE": work.appendingPathComponent("cache").path,
-                       "ZOO_MIRROR": "file://" + work.appendingPathComponent("mirror").path + "/"]
+        let mirror = try TinyMaskMirror(prefix: "zoo-run-safety")
+        work = mirror.work
+        environment = mirror.environment
     }
 
     /// A started `zoo` whose output is collected in the background.

@@ -6,21 +6,8 @@ import Testing
 /// links, and the files a config reads.
 @Suite("Config YAML: sections, symlinked bases, file chain")
 struct ConfigSectionTests {
-    /// A fresh folder with `files` (relative path -> text) written into it.
-    private func folder(_ files: [String: String]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-config-\(UUID().uuidString)")
-        for (path, text) in files {
-            let url = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        return dir
-    }
-
-    private func configError(_ body: () throws -> Void) -> ConfigError? {
-        do { try body() } catch let e as ConfigError { return e } catch { Issue.record("unexpected \(error)") }
-        return nil
-    }
+    private func folder(_ files: [String: String]) throws -> URL { try ConfigTestFiles.folder(files) }
+    private func configError(_ body: () throws -> Void) -> ConfigError? { ConfigTestFiles.configError(body) }
 
     static let base = "MODEL:\n  ROI_HEADS:\n    NUM_CLASSES: 3\nINPUT:\n  MIN_SIZE_TEST: 640\n  FORMAT: RGB\nSOLVER:\n  BASE_LR: 0.02\n"
 

@@ -4,21 +4,8 @@ import Testing
 
 @Suite("Config YAML: _BASE_ and errors")
 struct ConfigYAMLTests {
-    /// A fresh folder with `files` (relative path -> text) written into it.
-    private func folder(_ files: [String: String]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-config-\(UUID().uuidString)")
-        for (path, text) in files {
-            let url = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        return dir
-    }
-
-    private func configError(_ body: () throws -> Void) -> ConfigError? {
-        do { try body() } catch let e as ConfigError { return e } catch { Issue.record("unexpected \(error)") }
-        return nil
-    }
+    private func folder(_ files: [String: String]) throws -> URL { try ConfigTestFiles.folder(files) }
+    private func configError(_ body: () throws -> Void) -> ConfigError? { ConfigTestFiles.configError(body) }
 
     @Test("a _BASE_ chain merges like fvcore's load_yaml_with_base")
     func baseChain() throws {
