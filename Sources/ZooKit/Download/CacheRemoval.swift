@@ -51,16 +51,17 @@ public struct CacheRemoval {
     }
 
     /// Removes zoo's own entries from the cache and leaves everything else: `detectron2/` and
-    /// `winograd/`, the files the manifest records, `manifest.*`, and anywhere below the root partial
-    /// downloads (`*.part`, their resume records), lock files and zoo's temporary files. Takes every
-    /// lock first; if a fetch holds one, throws `DownloadError.inUse` and removes nothing. A folder
-    /// without zoo's manifest or `winograd/` is refused (`DownloadError.notACache`).
+    /// `winograd/`, the files the manifest records, and at the top of the cache `manifest.*`,
+    /// partial downloads (`*.part`, their resume records), lock files and zoo's temporary files
+    /// (inside another folder such names are left alone). Takes every lock first; if a fetch holds
+    /// one, throws `DownloadError.inUse` and removes nothing. A folder without zoo's manifest,
+    /// `detectron2/` or `winograd/` is refused (`DownloadError.notACache`).
     public func removeAll() throws -> CacheRemovalSummary {
         let root = cache.root.path
         guard let children = try? FileManager.default.contentsOfDirectory(atPath: root), !children.isEmpty else {
             return CacheRemovalSummary(removed: 0, kept: [])
         }
-        guard !Set(children).isDisjoint(with: ["manifest.json", "manifest.lock", "winograd"]) else {
+        guard !Set(children).isDisjoint(with: ["manifest.json", "manifest.lock", "winograd", "detectron2"]) else {
             throw DownloadError.notACache(path: root)
         }
         let recorded = Set(((try? cache.manifest.read()) ?? [:]).keys)
@@ -76,7 +77,9 @@ public struct CacheRemoval {
                 continue
             }
             if relative == "manifest.lock" { continue }
-            if name.hasSuffix(".lock") {
+            // Zoo's names count in zoo's folders and at the top only, never inside another folder.
+            let topLevel = !relative.contains("/")
+            if name.hasSuffix(".lock"), ours || topLevel {
                 guard let lock = try FileLock.attempt(path: root + "/" + relative) else {
                     for held in locks { held.unlock() }
                     manifestLock.unlock()
@@ -85,9 +88,9 @@ public struct CacheRemoval {
                 locks.append(lock)
                 continue
             }
-            let topLevelManifest = !relative.contains("/") && name.hasPrefix("manifest.")
-            if ours || topLevelManifest || recorded.contains(relative) || name.hasSuffix(".part") || ResumeRecord.isSidecar(name)
-                || Self.isZooTemporary(name) {
+            let topLevelManifest = topLevel && name.hasPrefix("manifest.")
+            let zooNamed = name.hasSuffix(".part") || ResumeRecord.isSidecar(name) || Self.isZooTemporary(name)
+            if ours || topLevelManifest || recorded.contains(relative) || (topLevel && zooNamed) {
                 doomed.append(relative)
             }
         }

@@ -70,7 +70,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
         case let .notAFile(path, kind):
             return "\(path) is \(kind), not a cached file; nothing was removed; name model ids, configs or files' URLs (or use --all)"
         case let .notACache(path):
-            return "\(path) does not look like a zoo cache (no manifest.json or winograd/ in it), so it was not emptied; check ZOO_CACHE"
+            return "\(path) does not look like a zoo cache (no manifest.json, detectron2/ or winograd/ in it), so it was not emptied; check ZOO_CACHE"
         case let .io(operation, path, code):
             return "\(operation) failed for \(path): \(String(cString: strerror(code))) (errno \(code)); check the cache directory's permissions and free space"
         case let .curl(call, code, message):

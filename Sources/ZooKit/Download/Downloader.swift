@@ -72,7 +72,10 @@ public enum Downloader {
             }
             // Resume only bytes of known origin: a record from this URL, with a validator the server
             // can check (If-Range) or an md5 in the name that checks the result.
-            let record = ResumeRecord.read(forPart: part).flatMap { $0.url == url ? $0 : nil }
+            let found = ResumeRecord.read(forPart: part)
+            let record = found.flatMap { $0.url == url ? $0 : nil }
+            // Another URL's record no longer describes what this attempt appends: it goes.
+            if found != nil, record == nil { ResumeRecord.remove(forPart: part) }
             if offset > 0, record?.validator == nil, md5Prefix == nil {
                 guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
                     let code = errno

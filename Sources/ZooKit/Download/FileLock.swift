@@ -57,7 +57,8 @@ final class FileLock {
     }
 
     private static func open(_ path: String) throws -> Int32 {
-        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // O_NOFOLLOW: a symbolic link planted at the lock's name must not create a file elsewhere.
+        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw DownloadError.io(operation: "open lock", path: path, errno: errno) }
         return fd
     }

@@ -43,11 +43,32 @@ struct ResponseHeaders {
     var etag: String?
     /// Last-Modified as sent.
     var lastModified: String?
+    /// Date as sent (when the server made the response).
+    var date: String?
 
     /// The ETag if it is strong (If-Range compares strongly; a weak one cannot be used there).
     var strongETag: String? {
         guard let etag, !etag.hasPrefix("W/") else { return nil }
         return etag
+    }
+
+    /// Last-Modified if it can stand for the file in If-Range (RFC 9110 13.1.5): the response has
+    /// no ETag at all (a weak one rules the date out too), and by its Date the file was at least a
+    /// second old when it was sent, so a same-second replacement cannot carry the same date.
+    var strongLastModified: String? {
+        guard etag == nil, let lastModified, let date,
+              let modified = Self.httpDate(lastModified), let sent = Self.httpDate(date),
+              sent.timeIntervalSince(modified) >= 1 else { return nil }
+        return lastModified
+    }
+
+    /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form HTTP/1.1 servers send; nil otherwise.
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: text)
     }
 
     /// Takes one header line (`Name: value`).
@@ -60,6 +81,7 @@ struct ResponseHeaders {
         case "content-range": contentRange = ContentRange(value)
         case "etag": etag = value.isEmpty ? nil : value
         case "last-modified": lastModified = value.isEmpty ? nil : value
+        case "date": date = value.isEmpty ? nil : value
         default: break
         }
     }

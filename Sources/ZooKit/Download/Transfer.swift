@@ -177,6 +177,11 @@ final class Transfer {
                 failure = .badContentRange
                 return false
             }
+            guard range.total != nil else {
+                // Without the total nothing shows where the file ends: a body cut short would pass.
+                failure = .changed(reason: "the server's 206 did not give the file's size")
+                return false
+            }
             if let reason = mismatch(with: stored, range: range) {
                 failure = .changed(reason: reason)
                 return false
@@ -187,8 +192,7 @@ final class Transfer {
             return false
         }
         // The partial file's new bytes are described on disk before the first of them is written.
-        let record = ResumeRecord(url: url, etag: response.strongETag,
-                                  lastModified: response.strongETag == nil ? response.lastModified : nil, total: declaredTotal)
+        let record = ResumeRecord(url: url, etag: response.strongETag, lastModified: response.strongLastModified, total: declaredTotal)
         if record != stored || offset == 0 {
             do {
                 if record.validator == nil, record.total == nil {

@@ -149,6 +149,21 @@ final class CacheSafetyTests {
         }
     }
 
+    @Test("rm --all leaves zoo-like names inside another folder alone, and empties a cache holding only an interrupted first fetch")
+    func removeAllOnlyZooNamesOfZooFolders() throws {
+        try place("detectron2/a/1/model_final_abcdef.pkl.part")
+        try place("detectron2/a/1/model_final_abcdef.pkl.lock", "")
+        try place("project/Cargo.lock", "precious")
+        try place("project/build.part", "precious")
+        try place("project/.notes.123.456.tmp", "precious")
+        let summary = try CacheRemoval(cache: cache).removeAll()
+        #expect(summary.kept == ["project"])
+        for kept in ["project/Cargo.lock", "project/build.part", "project/.notes.123.456.tmp"] {
+            #expect(exists(kept), "\(kept)")
+        }
+        #expect(!exists("detectron2"))
+    }
+
     @Test("rm --all leaves a folder that has nothing of zoo's alone")
     func removeAllRefusesForeignFolder() throws {
         try place("docs/thesis.tex", "precious")

@@ -62,18 +62,51 @@ final class ResumeTests {
         #expect(!FileManager.default.fileExists(atPath: result.file.path + ".part.resume"))
     }
 
-    @Test("without an ETag, Last-Modified is the If-Range validator")
+    @Test("without an ETag, a Last-Modified a second or more before the response's Date is the If-Range validator")
     func ifRangeWithLastModified() throws {
         let path = unique("metrics.json"), data = Self.random(100_000)
-        let date = "Mon, 01 Jan 2024 00:00:00 GMT"
+        let date = "Mon, 01 Jan 2024 00:00:00 GMT", now = "Mon, 01 Jan 2024 00:00:01 GMT"
         scripted.route(path) { request, count in
-            count == 1 ? ScriptedServer.Response(status: 200, headers: [("Last-Modified", date)], body: data, cutAfter: 30_000)
+            count == 1 ? ScriptedServer.Response(status: 200, headers: [("Last-Modified", date), ("Date", now)], body: data, cutAfter: 30_000)
                 : ScriptedServer.file(data, lastModified: date, request: request)
         }
         let result = try download(path)
         #expect(try Data(contentsOf: result.file) == data)
         #expect(scripted.requests(path).last?.ifRange == date)
         #expect(scripted.requests(path).last?.range == "bytes=30000-")
+    }
+
+    @Test("a Last-Modified beside a weak ETag, or as new as the response's Date, or with no Date, is no validator: the download starts over", arguments: [
+        [("ETag", "W/\"v1\""), ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"), ("Date", "Tue, 02 Jan 2024 00:00:00 GMT")],
+        [("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"), ("Date", "Mon, 01 Jan 2024 00:00:00 GMT")],
+        [("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")],
+    ])
+    func weakValidatorsAreNotUsed(headers: [(String, String)]) throws {
+        let path = unique("metrics.json"), data = Self.random(100_000)
+        scripted.route(path) { request, count in
+            count == 1 ? ScriptedServer.Response(status: 200, headers: headers, body: data, cutAfter: 30_000)
+                : ScriptedServer.Response(status: 200, headers: headers, body: data)
+        }
+        let result = try download(path)
+        #expect(try Data(contentsOf: result.file) == data)
+        #expect(scripted.requests(path).map(\.range) == [nil, nil])
+        #expect(scripted.requests(path).allSatisfy { $0.ifRange == nil })
+    }
+
+    @Test("a 206 that does not give the file's size is not appended: the download starts over from zero")
+    func rangeWithoutTotalStartsOver() throws {
+        let path = unique("model_final_abcdef.pkl"), data = Self.random(100_000)
+        scripted.route(path) { request, count in
+            switch count {
+            case 1: return ScriptedServer.Response(status: 200, headers: [("ETag", "\"v1\"")], body: data, cutAfter: 40_000)
+            case 2: return ScriptedServer.Response(status: 206, headers: [("ETag", "\"v1\""), ("Content-Range", "bytes 40000-49999/*")],
+                                                   body: data[40_000..<50_000])
+            default: return ScriptedServer.file(data, etag: "\"v1\"", request: request)
+            }
+        }
+        let result = try download(path)
+        #expect(try Data(contentsOf: result.file) == data)
+        #expect(scripted.requests(path).map(\.range) == [nil, "bytes=40000-", nil])
     }
 
     @Test("a file that changed on the server between attempts is downloaded whole, not spliced (If-Range honoured)")
