@@ -153,7 +153,8 @@ import ZooKit
     @Test(arguments: [false, true])
     func firstCtrlCStopsAZooIdRunAfterTheCurrentImage(json: Bool) throws {
         defer { try? FileManager.default.removeItem(at: work) }
-        let count = 12
+        // Enough images that the run cannot finish between the first picture and the signal.
+        let count = 40
         for n in 0..<count {
             _ = try copy(Self.images.appendingPathComponent("img3_640x427.png").path, to: "photos/p\(n).png")
         }

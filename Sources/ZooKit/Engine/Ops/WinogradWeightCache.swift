@@ -143,9 +143,10 @@ public final class WinogradWeightCache: @unchecked Sendable {
     /// putting them in place; a later process's first use of the cache removes them.
     static let staleTemporaryAge: TimeInterval = 3600
     /// A temporary file this old whose writing process has exited is left over too (a killed or
-    /// aborted run's, hundreds of MB that the size limit does not count). Younger ones are spared
-    /// in case the pid belongs to another pid namespace sharing the folder.
-    static let orphanTemporaryAge: TimeInterval = 60
+    /// aborted run's, hundreds of MB that the size limit does not count). A live writer renames its
+    /// files within seconds of its last write, so younger ones are spared in case the pid is
+    /// another pid namespace's or another machine's (a folder shared between containers or hosts).
+    static let orphanTemporaryAge: TimeInterval = 600
 
     /// Whether the process whose pid a temporary file's name carries (`.<hash>.wino.<pid>.<random>.tmp`)
     /// no longer exists; false when the name has no pid or the process may still run.
@@ -367,7 +368,7 @@ public final class WinogradWeightCache: @unchecked Sendable {
     }
 
     /// Removes temporary files in the folder older than `staleTemporaryAge`, or older than
-    /// `orphanTemporaryAge` whose writer (the pid in the name) has exited, once per cache (at its
+    /// `orphanTemporaryAge` whose writer (the pid in the name) no longer exists here, once per cache (at its
     /// first use, so a process whose files are all cached also clears what a killed one left).
     private func sweepStaleTemporaries() {
         countLock.lock()

@@ -32,7 +32,7 @@ extension WinogradWeightCacheTests {
         #expect(WinogradWeightCache.headerProblem(of: sound) == nil)
     }
 
-    @Test("A temporary file over a minute old whose writer has exited is removed; a living writer's stays")
+    @Test("A temporary file over ten minutes old whose writer has exited is removed; a living writer's stays")
     func orphanTemporariesRemoved() throws {
         let dir = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -47,7 +47,7 @@ extension WinogradWeightCacheTests {
         let young = dir.appendingPathComponent(".0123456789abcdef.wino.\(exited.processIdentifier).3.tmp")
         for file in [orphan, living, young] { try Data(repeating: 1, count: 4096).write(to: file) }
         for file in [orphan, living] {
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: file.path)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-1200)], ofItemAtPath: file.path)
         }
         #expect(WinogradWeightCache.writerHasExited(temporaryName: orphan.lastPathComponent))
         #expect(!WinogradWeightCache.writerHasExited(temporaryName: living.lastPathComponent))
