@@ -73,7 +73,8 @@ import Testing
 
     @Test func worksFromAnyDirectory() throws {
         let process = Process()
-        process.executableURL = try #require(TestSupport.zooBinary, "build zoo first (swift build)")
+        let binary = try #require(TestSupport.zooBinary, "build zoo first (swift build)")
+        process.executableURL = binary
         process.arguments = ["info", "137781281"]
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         let out = Pipe()
