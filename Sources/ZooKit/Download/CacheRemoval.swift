@@ -32,21 +32,16 @@ public struct CacheRemoval {
             return []
         }
         guard let lock = try FileLock.attempt(path: ModelCache.lockPath(for: file)) else { throw DownloadError.inUse(file: file.path) }
-        // Checked again under the lock: a fetch may have made it meanwhile (it makes files only).
-        if let kind = Self.nonFileKind(file.path) {
-            lock.unlock()
-            throw DownloadError.notAFile(path: file.path, kind: kind)
-        }
+        // Checked again under the lock (released by its deinit on a throw): a fetch may have made
+        // it meanwhile (it makes files only).
+        if let kind = Self.nonFileKind(file.path) { throw DownloadError.notAFile(path: file.path, kind: kind) }
         var removed: [String] = []
         for path in [file.path, file.path + ".part"] {
             if try Self.unlinkIfPresent(path) { removed.append(path) }
         }
         ResumeRecord.remove(forPart: file.path + ".part")
-        do { try cache.removeRecords(paths: [ModelCache.relativePath(forURL: url)]) } catch {
-            lock.removeAndUnlock()
-            throw error
-        }
-        lock.removeAndUnlock()
+        defer { lock.removeAndUnlock() }
+        try cache.removeRecords(paths: [ModelCache.relativePath(forURL: url)])
         return removed
     }
 
@@ -64,8 +59,8 @@ public struct CacheRemoval {
         guard !Set(children).isDisjoint(with: ["manifest.json", "manifest.lock", "winograd", "detectron2"]) else {
             throw DownloadError.notACache(path: root)
         }
-        let recorded = Set(((try? cache.manifest.read()) ?? [:]).keys)
         let manifestLock = try FileLock(path: cache.manifest.lockFile.path)
+        let recorded = Set(((try? cache.manifest.read()) ?? [:]).keys)
         var locks: [FileLock] = []
         var doomed: [String] = []
         var folders: Set<String> = []
@@ -80,9 +75,8 @@ public struct CacheRemoval {
             // Zoo's names count in zoo's folders and at the top only, never inside another folder.
             let topLevel = !relative.contains("/")
             if name.hasSuffix(".lock"), ours || topLevel {
+                // On a throw, the locks taken so far are released by their deinit.
                 guard let lock = try FileLock.attempt(path: root + "/" + relative) else {
-                    for held in locks { held.unlock() }
-                    manifestLock.unlock()
                     throw DownloadError.inUse(file: root + "/" + String(relative.dropLast(".lock".count)))
                 }
                 locks.append(lock)

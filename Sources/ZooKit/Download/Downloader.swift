@@ -74,8 +74,6 @@ public enum Downloader {
             // can check (If-Range) or an md5 in the name that checks the result.
             let found = ResumeRecord.read(forPart: part)
             let record = found.flatMap { $0.url == url ? $0 : nil }
-            // Another URL's record no longer describes what this attempt appends: it goes.
-            if found != nil, record == nil { ResumeRecord.remove(forPart: part) }
             if offset > 0, record?.validator == nil, md5Prefix == nil {
                 guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
                     let code = errno
@@ -84,7 +82,8 @@ public enum Downloader {
                 }
                 offset = 0
             }
-            if offset == 0 { ResumeRecord.remove(forPart: part) }
+            // A record describes only what is on disk from its own URL (another URL's is stale).
+            if offset == 0 || (found != nil && record == nil) { ResumeRecord.remove(forPart: part) }
             // Resuming: the bytes already on disk start the digests (read once; no pass after the end).
             let md5 = try StreamingDigest(.md5), sha = try StreamingDigest(.sha256)
             if offset > 0 {
@@ -212,8 +211,8 @@ public enum Downloader {
     private static func holdsWholeFile(record: ResumeRecord?, response: ResponseHeaders, checked: Bool) -> Bool {
         if let total = record?.total, response.contentRange?.total != total { return false }
         if checked { return true }
-        guard let record, let validator = record.validator else { return false }
-        return record.etag != nil ? response.strongETag == validator : response.lastModified == validator
+        guard let record, record.validator != nil else { return false }
+        return record.mismatch(response, total: response.contentRange?.total) == nil
     }
 
     /// Connection-level failures worth another attempt (libcurl's CURLcode numbers).

@@ -22,7 +22,7 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
     var records = try cache.manifest.read()
     if !options.force, let hit = cache.cachedFile(forURL: url, records: records) { return hit }
     if options.offline {
-        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache, records: records) { return reused }
+        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache, pin: pinnedSHA256(of: url, in: records)) { return reused }
         throw DownloadError.offlineMiss(url: url, path: destination.path)
     }
     if let mirror = options.mirror, !FetchOptions.isUsableMirror(mirror) { throw DownloadError.badMirror(mirror) }
@@ -31,14 +31,14 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
     defer { lock.unlock() }
     // Another process may have finished (or recorded) it while we waited for the lock.
     records = try cache.manifest.read()
+    let pin = pinnedSHA256(of: url, in: records)
     if options.force {
         // Start from zero; the old file stays until a verified new one replaces it.
         removePartial(destination.path + ".part")
     } else {
         if let hit = cache.cachedFile(forURL: url, records: records) { return hit }
-        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache, records: records) { return reused }
+        if let reused = try reuseUnrecorded(url: url, md5Prefix: md5Prefix, cache: cache, pin: pin) { return reused }
     }
-    let pin = records[ModelCache.relativePath(forURL: url)].flatMap { $0.pinned ? $0.sha256 : nil }
     let board = options.progress
     let line = board?.addLine(name)
     defer { if let line { board?.finish(line) } }
@@ -55,11 +55,15 @@ public func fetchFile(url: String, md5Prefix: String?, options: FetchOptions, an
     return destination
 }
 
+/// The sha256 that `records` pin `url`'s file to, if any.
+private func pinnedSHA256(of url: String, in records: [String: CacheRecord]) -> String? {
+    records[ModelCache.relativePath(forURL: url)].flatMap { $0.pinned ? $0.sha256 : nil }
+}
+
 /// A file already at its cache path but not in the manifest, or in detectron2's cache: verified
-/// (md5 prefix, or the sha256 pin in `records`), recorded, and returned; nil if there is none that verifies.
-private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache, records: [String: CacheRecord]) throws -> URL? {
+/// (md5 prefix, or the sha256 `pin`), recorded, and returned; nil if there is none that verifies.
+private func reuseUnrecorded(url: String, md5Prefix: String?, cache: ModelCache, pin: String?) throws -> URL? {
     let destination = cache.path(forURL: url)
-    let pin = records[ModelCache.relativePath(forURL: url)].flatMap { $0.pinned ? $0.sha256 : nil }
     if FileManager.default.fileExists(atPath: destination.path), let digests = try? FileDigests(of: destination) {
         let good = md5Prefix.map { digests.md5.hasPrefix($0) } ?? (pin.map { $0 == digests.sha256 } ?? false)
         if good {

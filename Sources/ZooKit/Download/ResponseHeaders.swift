@@ -4,8 +4,6 @@ import Foundation
 struct ContentRange: Equatable {
     /// First byte sent (nil for `*/<total>`).
     var start: Int64?
-    /// Last byte sent, inclusive (nil for `*/<total>`).
-    var end: Int64?
     /// The whole file's size (nil for `*`).
     var total: Int64?
 
@@ -23,12 +21,10 @@ struct ContentRange: Equatable {
         }
         if span == "*" {
             start = nil
-            end = nil
         } else {
             let bounds = span.split(separator: "-", omittingEmptySubsequences: false)
             guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first >= 0, last >= first else { return nil }
             start = first
-            end = last
         }
     }
 }

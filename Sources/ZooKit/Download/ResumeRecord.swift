@@ -20,6 +20,21 @@ struct ResumeRecord: Codable, Equatable {
     /// The sidecar beside `part`.
     static func path(forPart part: String) -> String { part + ".resume" }
 
+    /// Why `response` (declaring `total` bytes for the whole file) does not come from the file this
+    /// record's bytes came from: another ETag or Last-Modified, or another size; nil if it does.
+    func mismatch(_ response: ResponseHeaders, total: Int64?) -> String? {
+        if let etag, response.strongETag != etag {
+            return "the server's ETag changed from \(etag) to \(response.etag ?? "none")"
+        }
+        if etag == nil, let lastModified, response.lastModified != lastModified {
+            return "the server's Last-Modified changed from \(lastModified) to \(response.lastModified ?? "none")"
+        }
+        if let mine = self.total, let total, total != mine {
+            return "the server's file is now \(total) bytes, not \(mine)"
+        }
+        return nil
+    }
+
     /// Whether `name` is a sidecar's file name.
     static func isSidecar(_ name: String) -> Bool { name.hasSuffix(".part.resume") }
 
@@ -40,33 +55,7 @@ struct ResumeRecord: Codable, Equatable {
         do { data = try encoder.encode(self) } catch {
             throw DownloadError.io(operation: "encode resume record", path: target, errno: EINVAL)
         }
-        let folder = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
-        let temporary = folder + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DownloadError.io(operation: "create", path: temporary, errno: errno) }
-        var failure: DownloadError?
-        data.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count, let base = raw.baseAddress {
-                let n = Foundation.write(fd, base + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = .io(operation: "write", path: temporary, errno: errno)
-                    return
-                }
-                done += n
-            }
-        }
-        if failure == nil, fsync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
-            failure = .io(operation: "fsync", path: temporary, errno: errno)
-        }
-        if close(fd) != 0, failure == nil { failure = .io(operation: "close", path: temporary, errno: errno) }
-        if failure == nil, rename(temporary, target) != 0 { failure = .io(operation: "rename", path: target, errno: errno) }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
+        try writeAtomically(data, to: URL(fileURLWithPath: target))
     }
 
     /// Removes the record beside `part` (absent is fine).

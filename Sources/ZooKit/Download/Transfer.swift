@@ -182,7 +182,7 @@ final class Transfer {
                 failure = .changed(reason: "the server's 206 did not give the file's size")
                 return false
             }
-            if let reason = mismatch(with: stored, range: range) {
+            if let reason = stored?.mismatch(response, total: range.total) {
                 failure = .changed(reason: reason)
                 return false
             }
@@ -206,21 +206,6 @@ final class Transfer {
             }
         }
         return true
-    }
-
-    /// Why a 206 answer is not the continuation of the partial file's bytes, or nil if it is.
-    private func mismatch(with stored: ResumeRecord?, range: ContentRange) -> String? {
-        guard let stored else { return nil }
-        if let etag = stored.etag, response.strongETag != etag {
-            return "the server's ETag changed from \(etag) to \(response.etag ?? "none")"
-        }
-        if stored.etag == nil, let date = stored.lastModified, response.lastModified != date {
-            return "the server's Last-Modified changed from \(date) to \(response.lastModified ?? "none")"
-        }
-        if let total = stored.total, let now = range.total, now != total {
-            return "the server's file is now \(now) bytes, not \(total)"
-        }
-        return nil
     }
 
     fileprivate func write(_ bytes: UnsafeRawBufferPointer) -> Bool {

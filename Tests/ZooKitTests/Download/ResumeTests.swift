@@ -222,15 +222,23 @@ final class ResumeTests {
 
     // MARK: Finding 7: a complete .part answered with 416
 
-    @Test("a complete partial file answered with 416 */size is verified and used without downloading again")
-    func complete416() throws {
+    /// The test checkpoint served at a new path, with `partial` already in its `.part` file:
+    /// the path and the download's destination.
+    func checkpointWithPartial(_ partial: (Data) -> Data) throws -> (path: String, target: URL) {
         let data = TestCheckpoint.data
         try #require(!data.isEmpty, "md5 tail search failed")
         let path = unique(TestCheckpoint.name)
         scripted.route(path) { request, _ in ScriptedServer.file(data, request: request) }
         let target = destination(path)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: target.path + ".part"))
+        try partial(data).write(to: URL(fileURLWithPath: target.path + ".part"))
+        return (path, target)
+    }
+
+    @Test("a complete partial file answered with 416 */size is verified and used without downloading again")
+    func complete416() throws {
+        let data = TestCheckpoint.data
+        let (path, target) = try checkpointWithPartial { $0 }
         let result = try download(path, md5Prefix: TestCheckpoint.prefix)
         #expect(try Data(contentsOf: target) == data)
         #expect(result.bytesReceived == 0)
@@ -240,14 +248,11 @@ final class ResumeTests {
     @Test("a partial file of the right size but wrong bytes answered with 416 is replaced by a fresh download")
     func complete416ButCorrupt() throws {
         let data = TestCheckpoint.data
-        try #require(!data.isEmpty, "md5 tail search failed")
-        let path = unique(TestCheckpoint.name)
-        scripted.route(path) { request, _ in ScriptedServer.file(data, request: request) }
-        let target = destination(path)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var wrong = data
-        wrong[10] ^= 0xff
-        try wrong.write(to: URL(fileURLWithPath: target.path + ".part"))
+        let (path, target) = try checkpointWithPartial { data in
+            var wrong = data
+            wrong[10] ^= 0xff
+            return wrong
+        }
         let result = try download(path, md5Prefix: TestCheckpoint.prefix)
         #expect(try Data(contentsOf: target) == data)
         #expect(scripted.requests(path).map(\.range) == ["bytes=\(data.count)-", nil])
