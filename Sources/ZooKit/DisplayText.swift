@@ -18,3 +18,8 @@ public func displayText(_ text: String, limit: Int = 120) -> String {
     }
     return out
 }
+
+/// A path as messages show it: `displayText` with room for long paths (1000 characters).
+public func displayPath(_ path: String) -> String {
+    displayText(path, limit: 1000)
+}

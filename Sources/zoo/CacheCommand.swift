@@ -28,7 +28,7 @@ struct CacheCommand: ParsableCommand {
             }
             print("cache: \(cache.root.path)")
             for row in rows {
-                print("\(row.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(formatBytes(row.size).leftPadded(10))  \(displayText(row.path, limit: 1000))")
+                print("\(row.state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(formatBytes(row.size).leftPadded(10))  \(displayPath(row.path))")
             }
             print("\(rows.count) file\(rows.count == 1 ? "" : "s"), \(formatBytes(rows.map(\.size).reduce(0, +)))")
         }

@@ -123,7 +123,7 @@ struct RunCommand: ParsableCommand {
             do {
                 try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
             } catch {
-                throw CommandError("\(Self.shown(outputDir.path)): cannot create the --output folder (\(error.localizedDescription)); give a folder path you can write to")
+                throw CommandError("\(displayPath(outputDir.path)): cannot create the --output folder (\(error.localizedDescription)); give a folder path you can write to")
             }
         }
         let visualizer = Visualizer(metadata: VisualizationMetadata(dataset: loaded.dataset))
@@ -149,7 +149,7 @@ struct RunCommand: ParsableCommand {
                     let rgb = image.converted(to: .rgb)
                     let shown = prediction.detections.filter { Double($0.score) >= pictureThreshold }
                     try visualizer.writePNG(shown, onRGB: rgb.pixels, width: rgb.width, height: rgb.height, to: target)
-                    pictureNote = " -> \(displayText(target.path, limit: 1000))"
+                    pictureNote = " -> \(displayPath(target.path))"
                 } catch {
                     pictureFailure = PictureFailure(picture: target, error: error, keptLine: json != nil)
                 }
@@ -157,7 +157,7 @@ struct RunCommand: ParsableCommand {
             // Without --json these lines are the results, so --quiet keeps them.
             if json == nil || (!quiet && inputs.count == 1) {
                 let n = prediction.detections.count
-                print(String(format: "%@: %d instance%@ in %.2f s%@", displayText(input.path, limit: 1000), n,
+                print(String(format: "%@: %d instance%@ in %.2f s%@", displayPath(input.path), n,
                              n == 1 ? "" : "s", prediction.times.total, pictureNote))
             }
             if let pictureFailure { throw BatchRunner.FailedAfterResult(line: line, failure: pictureFailure) }
@@ -168,7 +168,7 @@ struct RunCommand: ParsableCommand {
             let summary = try BatchRunner.run(images: inputs, shard: try batch.shard, resume: batch.resume,
                                               output: URL(fileURLWithPath: json), quiet: quiet, body: process)
             if !quiet {
-                Self.stderr("zoo: \(summary.succeeded) done, \(summary.skipped) skipped, \(summary.failed) failed -> \(Self.shown(json))")
+                Self.stderr("zoo: \(summary.succeeded) done, \(summary.skipped) skipped, \(summary.failed) failed -> \(displayPath(json))")
             }
             if summary.interrupted { throw ExitCode(130) }
             if summary.failed > 0 { throw ExitCode(1) }
@@ -178,18 +178,16 @@ struct RunCommand: ParsableCommand {
             let monitor = InterruptMonitor(resumable: false)
             monitor.start()
             defer { monitor.stop() }
-            let interrupted = { monitor.isInterrupted || Interrupts.isInterrupted }
             var failures = 0
             for input in try batch.shard.select(inputs) {
-                if interrupted() { break }
+                if monitor.stopRequested { break }
                 do { _ = try process(input) } catch {
                     failures += 1
                     Self.stderr("zoo: " + BatchRunner.failureMessage(error, for: input))
                 }
             }
-            if interrupted() {
-                // The download's handler, unlike the monitor's, says nothing when Ctrl-C comes.
-                if !monitor.isInterrupted { Self.stderr("zoo: interrupted, stopped after the current image") }
+            if monitor.stopRequested {
+                monitor.noteSilentStop()
                 throw ExitCode(130)
             }
             if failures > 0 { throw ExitCode(1) }
@@ -222,14 +220,17 @@ struct RunCommand: ParsableCommand {
         var byKey: [String: ImageInput] = [:]
         for input in inputs { byKey[fileKey(input.url)] = input }
         var kept: [String: (url: URL, what: String)] = [:]
-        for file in keep { kept[fileKey(file.url)] = kept[fileKey(file.url)] ?? file }
+        for file in keep {
+            let key = fileKey(file.url)
+            if kept[key] == nil { kept[key] = file }
+        }
         let jsonKey = json.map { fileKey(URL(fileURLWithPath: $0)) }
         if let json, let jsonKey {
             if let input = byKey[jsonKey] {
-                throw CommandError("\(shown(json)): --json would write over the input image \(shown(input.path)); give another file")
+                throw CommandError("\(displayPath(json)): --json would write over the input image \(displayPath(input.path)); give another file")
             }
             if let file = kept[jsonKey] {
-                throw CommandError("\(shown(json)): --json would write over \(file.what) \(shown(file.url.path)); give another file")
+                throw CommandError("\(displayPath(json)): --json would write over \(file.what) \(displayPath(file.url.path)); give another file")
             }
         }
         guard let output else { return }
@@ -238,16 +239,16 @@ struct RunCommand: ParsableCommand {
         for input in inputs {
             let target = fileKey(picture(of: input, in: folder))
             if let image = byKey[target] {
-                throw CommandError("\(shown(target)): the picture of \(shown(input.path)) would replace the input image \(shown(image.path)); give --output another folder")
+                throw CommandError("\(displayPath(target)): the picture of \(displayPath(input.path)) would replace the input image \(displayPath(image.path)); give --output another folder")
             }
             if let file = kept[target] {
-                throw CommandError("\(shown(target)): the picture of \(shown(input.path)) would replace \(file.what) \(shown(file.url.path)); give --output another folder")
+                throw CommandError("\(displayPath(target)): the picture of \(displayPath(input.path)) would replace \(file.what) \(displayPath(file.url.path)); give --output another folder")
             }
             if let json, target == jsonKey {
-                throw CommandError("\(shown(json)): --json is where the picture of \(shown(input.path)) would be drawn (--output); give another file")
+                throw CommandError("\(displayPath(json)): --json is where the picture of \(displayPath(input.path)) would be drawn (--output); give another file")
             }
             if let other = pictures.updateValue(input, forKey: target) {
-                throw CommandError("\(shown(target)): \(shown(other.path)) and \(shown(input.path)) would both be drawn there; give images distinct names or run them separately")
+                throw CommandError("\(displayPath(target)): \(displayPath(other.path)) and \(displayPath(input.path)) would both be drawn there; give images distinct names or run them separately")
             }
         }
     }
@@ -272,11 +273,6 @@ struct RunCommand: ParsableCommand {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// A path as messages show it: one line, control characters escaped (`displayText`).
-    static func shown(_ path: String) -> String {
-        displayText(path, limit: 1000)
-    }
-
     /// An image's picture that could not be written, after its result was made.
     struct PictureFailure: Error, CustomStringConvertible {
         let picture: URL
@@ -285,7 +281,7 @@ struct RunCommand: ParsableCommand {
         let keptLine: Bool
 
         var description: String {
-            "picture \(shown(picture.path)) not written: \(error)"
+            "picture \(displayPath(picture.path)) not written: \(error)"
                 + (keptLine ? "; its JSON line was still written, so --resume counts the image as done" : "")
         }
     }

@@ -70,7 +70,7 @@ public enum BatchRunner {
     ) throws -> BatchSummary {
         let writer = try JSONLinesWriter(url: output, resume: resume)
         if writer.droppedPartialBytes > 0 {
-            FileHandle.standardError.write(Data("zoo: \(displayText(output.path, limit: 1000)): dropped an unfinished last line (\(writer.droppedPartialBytes) bytes) left by an interrupted run; its image runs again\n".utf8))
+            FileHandle.standardError.write(Data("zoo: \(displayPath(output.path)): dropped an unfinished last line (\(writer.droppedPartialBytes) bytes) left by an interrupted run; its image runs again\n".utf8))
         }
         let monitor = handleInterrupts ? InterruptMonitor() : nil
         monitor?.start()
@@ -78,17 +78,12 @@ public enum BatchRunner {
         let summary = try run(
             images: images, shard: shard, writer: writer,
             progress: { BatchProgress(total: $0, quiet: quiet) },
-            // A zoo id's download may have routed SIGINT to `Interrupts` first, whose dispatch
-            // source can take a Ctrl-C before the monitor's handler sees it.
-            shouldStop: { monitor.map { $0.isInterrupted || Interrupts.isInterrupted } ?? false },
+            shouldStop: { monitor?.stopRequested ?? false },
             body: body
         )
-        if summary.interrupted, monitor?.isInterrupted == false {
-            // Stopped by the download's flag, whose handler says nothing when Ctrl-C comes.
-            FileHandle.standardError.write(Data("zoo: interrupted, stopped after the current image\n".utf8))
-        }
+        if summary.interrupted { monitor?.noteSilentStop() }
         if writer.keepsEarlierLines {
-            FileHandle.standardError.write(Data("zoo: \(displayText(output.path, limit: 1000)) still holds an earlier run's lines (this run wrote none); --resume would count their images as done\n".utf8))
+            FileHandle.standardError.write(Data("zoo: \(displayPath(output.path)) still holds an earlier run's lines (this run wrote none); --resume would count their images as done\n".utf8))
         }
         try writer.close()
         return summary
@@ -151,7 +146,7 @@ public enum BatchRunner {
     /// The one line that reports `error` for `input`: `path: error`, the path with its control
     /// characters (a newline, a terminal escape) shown as escapes (`displayText`).
     public static func failureMessage(_ error: Error, for input: ImageInput) -> String {
-        oneLine("\(displayText(input.path, limit: 1000)): \(error)")
+        oneLine("\(displayPath(input.path)): \(error)")
     }
 
     /// `text` with line breaks turned into spaces and other control characters escaped

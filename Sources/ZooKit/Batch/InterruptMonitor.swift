@@ -57,6 +57,20 @@ public final class InterruptMonitor: @unchecked Sendable {
         interruptCount > 0
     }
 
+    /// Whether the batch should stop after the current image: SIGINT reached this monitor, or
+    /// `Interrupts`' flag (a zoo id's download routes SIGINT there first, and its dispatch source
+    /// can take a Ctrl-C before this monitor's handler sees it).
+    public var stopRequested: Bool {
+        isInterrupted || Interrupts.isInterrupted
+    }
+
+    /// After a batch stopped on `stopRequested`: says so on stderr when only `Interrupts` saw the
+    /// Ctrl-C (its handler, unlike this monitor's, prints nothing).
+    public func noteSilentStop() {
+        guard stopRequested, !isInterrupted else { return }
+        FileHandle.standardError.write(Data("zoo: interrupted, stopped after the current image\n".utf8))
+    }
+
     /// Starts catching SIGINT.
     public func start() {
         lock.lock(); defer { lock.unlock() }

@@ -149,7 +149,7 @@ enum ConfigYAML {
 
     /// `path` with symbolic links resolved, to compare files whatever their spelling.
     private static func resolvedPath(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        ImageInput.fileKey(URL(fileURLWithPath: path))
     }
 
     private static func location(of node: Node, file: String) -> ConfigError.Location {

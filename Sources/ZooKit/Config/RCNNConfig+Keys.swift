@@ -13,11 +13,12 @@ extension RCNNConfig {
         var config = RCNNConfig.defaults
         var locations: [String: ConfigError.Location] = [:]
         for key in engineKeys {
+            let path = key.split(separator: ".").map(String.init)
             // yacs refuses a value over a section of its defaults rather than reset the section.
-            if let (section, found, location) = tree.valueInPlaceOfSection(along: key.split(separator: ".").map(String.init)) {
+            if let (section, found, location) = tree.valueInPlaceOfSection(along: path) {
                 throw ConfigYAML.replacedSection(section, by: found, at: location)
             }
-            guard let field = fields[key], let (value, location) = tree.leaf(at: key.split(separator: ".").map(String.init)[...]) else { continue }
+            guard let field = fields[key], let (value, location) = tree.leaf(at: path[...]) else { continue }
             try field.assign(value, to: &config, key: key, at: location)
             locations[key] = location
         }

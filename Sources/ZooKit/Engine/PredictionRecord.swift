@@ -179,7 +179,7 @@ public enum PredictionRecordError: Error, CustomStringConvertible, Equatable, Se
     public var description: String {
         switch self {
         case let .nonFinite(image, field, value):
-            return "the result for image \(displayText(image, limit: 1000)) has \(field) = \(value), which JSON cannot hold; "
+            return "the result for image \(displayPath(image)) has \(field) = \(value), which JSON cannot hold; "
                 + "the model computed a non-finite number, so its weights are likely damaged: fetch or convert them again"
         }
     }

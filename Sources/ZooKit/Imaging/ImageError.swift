@@ -25,22 +25,22 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String {
         switch self {
         case let .unreadable(file, reason):
-            return "cannot read image \(displayText(file, limit: 1000)): \(displayText(reason, limit: 1000)); check the path and its permissions"
+            return "cannot read image \(displayPath(file)): \(displayPath(reason)); check the path and its permissions"
         case let .unknownFormat(file, firstBytes):
-            return "image \(displayText(file, limit: 1000)) is neither PNG nor JPEG (first bytes \(firstBytes)); convert it to PNG or JPEG"
+            return "image \(displayPath(file)) is neither PNG nor JPEG (first bytes \(firstBytes)); convert it to PNG or JPEG"
         case let .corrupt(file, format, reason):
-            return "\(format) image \(displayText(file, limit: 1000)) is corrupt: \(displayText(reason, limit: 1000)); re-export or replace the file"
+            return "\(format) image \(displayPath(file)) is corrupt: \(displayPath(reason)); re-export or replace the file"
         case let .truncated(file, format, reason):
-            return "\(format) image \(displayText(file, limit: 1000)) is truncated: \(displayText(reason, limit: 1000)); the file is incomplete, fetch or copy it again"
+            return "\(format) image \(displayPath(file)) is truncated: \(displayPath(reason)); the file is incomplete, fetch or copy it again"
         case let .unsupported(file, format, reason):
-            return "\(format) image \(displayText(file, limit: 1000)) is not supported: \(displayText(reason, limit: 1000)); convert it to an 8-bit RGB PNG or JPEG"
+            return "\(format) image \(displayPath(file)) is not supported: \(displayPath(reason)); convert it to an 8-bit RGB PNG or JPEG"
         case let .tooLarge(file, format, width, height, limit):
-            return "\(format) image \(displayText(file, limit: 1000)) is \(width)x\(height), \(width * height) pixels, more than the limit of \(limit) "
+            return "\(format) image \(displayPath(file)) is \(width)x\(height), \(width * height) pixels, more than the limit of \(limit) "
                 + "(Pillow's decompression-bomb limit); scale it down first"
         case let .unsupportedChannelOrder(format):
             return "INPUT.FORMAT '\(displayText(format))' is not supported; use BGR or RGB"
         case let .tooManyScans(file, limit):
-            return "JPEG image \(displayText(file, limit: 1000)) is refused: progressive JPEG with more than \(limit) scans; re-encode it"
+            return "JPEG image \(displayPath(file)) is refused: progressive JPEG with more than \(limit) scans; re-encode it"
         }
     }
 }

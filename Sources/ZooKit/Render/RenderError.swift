@@ -27,9 +27,9 @@ public enum RenderError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .cairo(call, status):
             return "render: \(call) failed: \(status); check that libcairo2 is installed and the image fits in memory"
         case let .writeFailed(path, reason):
-            return "render: could not write PNG \(displayText(path, limit: 1000)): \(displayText(reason, limit: 2000)); check that the folder exists and is writable"
+            return "render: could not write PNG \(displayPath(path)): \(displayText(reason, limit: 2000)); check that the folder exists and is writable"
         case let .readFailed(path, reason):
-            return "render: could not read PNG \(displayText(path, limit: 1000)): \(displayText(reason, limit: 2000)); check that the file exists and is a PNG"
+            return "render: could not read PNG \(displayPath(path)): \(displayText(reason, limit: 2000)); check that the file exists and is a PNG"
         }
     }
 }
